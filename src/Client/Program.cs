@@ -1,1 +1,109 @@
-Console.WriteLine("client");
+using Fruits.Client;
+using Fruits.Grains;
+using Spectre.Console;
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+var verbose = args.Contains("--verbose");
+try
+{
+    var cli = CliArguments.Parse(args);
+    return await RunAsync(cli, cancel.Token);
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"fruits: {e.Message}");
+    return ExitCodes.BadRequest;
+}
+catch (ClusterUnreachableException e)
+{
+    Console.Error.WriteLine($"fruits: {e.Message}");
+    return ExitCodes.ClusterUnreachable;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("fruits: cancelled (a submitted job keeps running on its cluster)");
+    return ExitCodes.JobFailed;
+}
+catch (Exception e) when (e is ArgumentException or InvalidOperationException or Fruits.Pipeline.Storage.StorageException)
+{
+    Console.Error.WriteLine(verbose ? $"fruits: {e}" : $"fruits: {e.Message.ReplaceLineEndings(" ")}");
+    return ExitCodes.BadRequest;
+}
+
+static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellationToken)
+{
+    var json = cli.Has("json");
+    var verbose = cli.Has("verbose");
+    var console = new JobConsole(AnsiConsole.Console, json);
+    switch (cli.Command)
+    {
+        case "run":
+        {
+            var spec = JobOptions.Parse(cli);
+            var jobId = cli.String("job-id") ?? JobOptions.NewJobId();
+            var gateway = cli.Int("gateway-port");
+            var useCluster = gateway is not null || cli.String("cluster") is not null;
+            cli.RejectUnknown();
+            await using var cluster = useCluster
+                ? await ClusterConnection.ConnectAsync(gateway, verbose, cancellationToken)
+                : await ClusterConnection.StartEmbeddedAsync(verbose, cancellationToken);
+            var job = cluster.Grains.GetGrain<IJobGrain>(jobId);
+            await job.Start(spec);
+            return console.Report(await console.WatchAsync(job, cancellationToken));
+        }
+
+        case "submit":
+        {
+            var spec = JobOptions.Parse(cli);
+            var jobId = cli.String("job-id") ?? JobOptions.NewJobId();
+            var gateway = cli.Int("gateway-port");
+            cli.RejectUnknown();
+            await using var cluster = await ClusterConnection.ConnectAsync(gateway, verbose, cancellationToken);
+            var status = await cluster.Grains.GetGrain<IJobGrain>(jobId).Start(spec);
+            Console.WriteLine(json ? System.Text.Json.JsonSerializer.Serialize(new { job_id = jobId, phase = status.Phase.ToString() }) : jobId);
+            return ExitCodes.Success;
+        }
+
+        case "status":
+        case "watch":
+        {
+            var jobId = cli.Positionals.FirstOrDefault() ?? throw new UsageException($"usage: fruits {cli.Command} JOB_ID");
+            var gateway = cli.Int("gateway-port");
+            cli.RejectUnknown();
+            await using var cluster = await ClusterConnection.ConnectAsync(gateway, verbose, cancellationToken);
+            var job = cluster.Grains.GetGrain<IJobGrain>(jobId);
+            var status = await job.GetStatus();
+            if (status.Phase == JobPhase.NotStarted)
+            {
+                throw new UsageException($"unknown job id '{jobId}'");
+            }
+
+            return console.Report(cli.Command == "watch" ? await console.WatchAsync(job, cancellationToken) : status);
+        }
+
+        case "help":
+        case "--help":
+            Console.WriteLine("""
+                fruits: MobileNetV2 features + PCA for folders of images, on Orleans
+
+                  fruits run --input DIR --output DIR [--threshold 0.75 | --k N] [--batch-size 64]
+                             [--overwrite] [--job-id ID] [--gateway-port P] [--json] [--verbose]
+                      runs a job; on an embedded local silo unless --gateway-port names a cluster
+                  fruits submit --input DIR --output DIR [...]   start a job on a running cluster; prints its id
+                  fruits status JOB [--gateway-port P] [--json]  one status line (or the summary)
+                  fruits watch JOB [--gateway-port P]            live progress until the job ends
+
+                exit codes: 0 done, 1 job failed, 2 bad request, 3 cluster unreachable
+                """);
+            return ExitCodes.Success;
+
+        default:
+            throw new UsageException($"unknown command '{cli.Command}' (try: fruits help)");
+    }
+}

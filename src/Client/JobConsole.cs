@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Fruits.Grains;
+using Spectre.Console;
+
+namespace Fruits.Client;
+
+/// <summary>Shows a job's progress live and its summary at the end.</summary>
+public sealed class JobConsole(IAnsiConsole console, bool json)
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public async Task<JobStatus> WatchAsync(IJobGrain job, CancellationToken cancellationToken)
+    {
+        var status = await job.GetStatus();
+        if (json || !console.Profile.Capabilities.Interactive)
+        {
+            while (!status.IsFinished)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                status = await job.GetStatus();
+            }
+
+            return status;
+        }
+
+        await console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask("starting", maxValue: 1);
+                while (true)
+                {
+                    task.MaxValue = Math.Max(1, status.ImagesTotal);
+                    task.Value = status.ImagesDone + status.ImagesFailed;
+                    task.Description = Describe(status);
+                    if (status.IsFinished)
+                    {
+                        task.Value = task.MaxValue;
+                        task.StopTask();
+                        break;
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                    status = await job.GetStatus();
+                }
+            });
+        return status;
+    }
+
+    public int Report(JobStatus status)
+    {
+        if (json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(status, Json));
+        }
+        else if (status.Phase == JobPhase.Failed)
+        {
+            console.MarkupLineInterpolated($"[red]job {status.JobId} failed:[/] {status.Error}");
+        }
+        else if (status.Summary is { } summary)
+        {
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("", "");
+            table.AddRow("job", summary.JobId);
+            table.AddRow("images", $"{summary.ImagesSucceeded:N0} featurized of {summary.ImagesFound:N0} found");
+            table.AddRow("failures", summary.ImagesFailed == 0 ? "0" : $"{summary.ImagesFailed:N0} (see errors.parquet)");
+            table.AddRow("labels", $"{summary.Labels:N0}");
+            table.AddRow("pca", $"k = {summary.K}, variance kept {summary.VarianceKept:P2}");
+            table.AddRow("speed", $"{summary.ImagesPerSecond:F1} images/s over {summary.TotalSeconds:F1} s");
+            table.AddRow("output", summary.Output);
+            console.Write(table);
+        }
+        else
+        {
+            console.WriteLine(Describe(status));
+        }
+
+        return status.Phase switch
+        {
+            JobPhase.Completed => ExitCodes.Success,
+            JobPhase.Failed => ExitCodes.JobFailed,
+            _ => ExitCodes.Success,
+        };
+    }
+
+    private static string Describe(JobStatus s) =>
+        $"{s.JobId} {s.Phase}: {s.ImagesDone + s.ImagesFailed:N0}/{s.ImagesTotal:N0} images, {s.ImagesFailed:N0} failed, {s.ImagesPerSecond:F1} img/s"
+            .Replace("[", "[[", StringComparison.Ordinal).Replace("]", "]]", StringComparison.Ordinal);
+}

@@ -1,0 +1,10 @@
+namespace Fruits.Grains;
+
+/// <summary>What a featurized (or projected) batch reports back to its job.</summary>
+[GenerateSerializer, Immutable, Alias("Fruits.BatchOutcome")]
+public sealed record BatchOutcome(
+    [property: Id(0)] int BatchIndex,
+    [property: Id(1)] int Succeeded,
+    [property: Id(2)] int Failed,
+    [property: Id(3)] string Silo,
+    [property: Id(4)] double Seconds);

@@ -1,0 +1,19 @@
+namespace Fruits.Grains;
+
+/// <summary>
+/// One per silo, keyed by the silo's address and activated on that silo. Stateless workers only run on the
+/// calling silo, so the job reaches every silo's featurizers through this grain.
+/// </summary>
+[Alias("Fruits.ISiloWorkerGrain")]
+public interface ISiloWorkerGrain : IGrainWithStringKey
+{
+    /// <summary>How many batches this silo runs at once.</summary>
+    [Alias("GetCapacity")]
+    Task<int> GetCapacity();
+
+    [Alias("Featurize"), ResponseTimeout("00:10:00")]
+    Task<BatchOutcome> Featurize(FeaturizeRequest request);
+
+    [Alias("Project"), ResponseTimeout("00:10:00")]
+    Task<BatchOutcome> Project(ProjectRequest request);
+}

@@ -1,0 +1,28 @@
+namespace Fruits.Grains;
+
+/// <summary>Per-silo featurizer settings, bound from configuration section "Fruits:Featurizer".</summary>
+public sealed class FeaturizerOptions
+{
+    public const string Section = "Fruits:Featurizer";
+
+    /// <summary>The ONNX model file; built from <see cref="WeightsDirectory"/> when missing. Empty = the repo's models/ folder.</summary>
+    public string ModelPath { get; set; } = "";
+
+    /// <summary>The raw MobileNetV2 tensors; empty = ../shared/models/mobilenet_v2_1.0_224 when found, else download.</summary>
+    public string WeightsDirectory { get; set; } = "";
+
+    /// <summary>Batches this silo featurizes at once (one ONNX session each). 0 = one per core.</summary>
+    public int MaxConcurrentBatches { get; set; }
+
+    /// <summary>ONNX Runtime intra-op threads per session.</summary>
+    public int IntraOpThreads { get; set; } = 1;
+
+    /// <summary>Images per ONNX Runtime call.</summary>
+    public int InferenceBatchSize { get; set; } = 16;
+
+    public long MaxImagePixels { get; set; } = 50_000_000;
+
+    public long MaxImageBytes { get; set; } = 64L * 1024 * 1024;
+
+    public int EffectiveConcurrency => MaxConcurrentBatches > 0 ? MaxConcurrentBatches : Environment.ProcessorCount;
+}

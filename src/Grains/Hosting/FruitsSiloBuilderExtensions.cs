@@ -1,0 +1,24 @@
+using Fruits.Grains.Placement;
+using Fruits.Pipeline.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fruits.Grains.Hosting;
+
+public static class FruitsSiloBuilderExtensions
+{
+    /// <summary>Adds the featurizer pipeline's grains' services, options bound from "Fruits:Featurizer".</summary>
+    public static ISiloBuilder UseFruitsPipeline(this ISiloBuilder builder, Action<FeaturizerOptions>? configure = null)
+    {
+        var options = builder.Services.AddOptions<FeaturizerOptions>().BindConfiguration(FeaturizerOptions.Section);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.AddSingleton<IObjectStoreFactory, ObjectStoreFactory>();
+        builder.Services.AddSingleton<FeaturizerModel>();
+        builder.Services.AddSingleton<PcaModelCache>();
+        builder.AddPlacementDirector<SiloBoundPlacementStrategy, SiloBoundPlacementDirector>();
+        return builder;
+    }
+}

@@ -1,0 +1,324 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Fruits.Pipeline.Listing;
+using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Statistics;
+using Fruits.Pipeline.Storage;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace Fruits.Grains;
+
+/// <summary>
+/// Drives one job, top-down like the seed notebook: list -> featurize (statistics merged as batches
+/// finish) -> fit PCA -> project -> write. It runs in the background of the activation; callers poll.
+/// </summary>
+public sealed class JobGrain(
+    IObjectStoreFactory stores,
+    FeaturizerModel model,
+    ILogger<JobGrain> logger) : Grain, IJobGrain
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private readonly Dictionary<string, double> _phaseSeconds = [];
+    private readonly Dictionary<string, int> _batchesPerSilo = [];
+    private JobSpec? _spec;
+    private JobPhase _phase = JobPhase.NotStarted;
+    private List<ImageEntry[]> _batches = [];
+    private int _imagesTotal;
+    private int _imagesDone;
+    private int _imagesFailed;
+    private int _batchesDone;
+    private string? _error;
+    private JobSummary? _summary;
+    private Stopwatch _featurizeClock = new();
+
+    public async Task<JobStatus> Start(JobSpec spec)
+    {
+        if (_spec is not null)
+        {
+            return _spec == spec
+                ? Snapshot()
+                : throw new InvalidOperationException($"job {this.GetPrimaryKeyString()} already exists with a different spec");
+        }
+
+        await ValidateAsync(spec);
+        _spec = spec;
+        _phase = JobPhase.Listing;
+        DelayDeactivation(TimeSpan.FromDays(7));
+        _ = RunAsync(spec);
+        return Snapshot();
+    }
+
+    public Task<JobStatus> GetStatus() => Task.FromResult(Snapshot());
+
+    private async Task ValidateAsync(JobSpec spec)
+    {
+        if (spec.BatchSize <= 0)
+        {
+            throw new ArgumentException($"batch size must be positive, got {spec.BatchSize}");
+        }
+
+        if (spec.Selection.FixedK is { } k && k is < 1 or > 1280)
+        {
+            throw new ArgumentException($"k must be within [1, 1280], got {k}");
+        }
+
+        if (spec.Selection.FixedK is null && spec.Selection.Threshold is not (> 0 and <= 1))
+        {
+            throw new ArgumentException($"threshold must be within (0, 1], got {spec.Selection.Threshold}");
+        }
+
+        await stores.Open(spec.Input).CheckAccessAsync(forWrite: false);
+        var output = stores.Open(spec.Output);
+        await output.CheckAccessAsync(forWrite: true);
+        if (!spec.Overwrite && await output.ExistsAsync(OutputLayout.Success))
+        {
+            throw new InvalidOperationException($"{spec.Output} already holds a finished job; pass --overwrite to replace it");
+        }
+    }
+
+    private async Task RunAsync(JobSpec spec)
+    {
+        var jobId = this.GetPrimaryKeyString();
+        var total = Stopwatch.StartNew();
+        try
+        {
+            var input = stores.Open(spec.Input);
+            var output = stores.Open(spec.Output);
+            var modelInfo = await model.GetAsync();
+
+            await Timed("listing", () => ListAsync(input, spec.BatchSize));
+            if (_imagesTotal == 0)
+            {
+                throw new InvalidOperationException($"{spec.Input} holds no .jpg or .jpeg images");
+            }
+
+            await output.WriteAsync(OutputLayout.Plan, JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                JobId = jobId,
+                spec.Input.Uri,
+                Output = spec.Output.Uri,
+                spec.BatchSize,
+                spec.Selection.Threshold,
+                spec.Selection.FixedK,
+                ModelSha256 = modelInfo.Sha256,
+                Images = _imagesTotal,
+                Batches = _batches.Count,
+            }, Json));
+
+            _phase = JobPhase.Featurizing;
+            _featurizeClock = Stopwatch.StartNew();
+            var succeededBatches = new List<int>();
+            await Timed("featurize", () => DispatchAsync(Enumerable.Range(0, _batches.Count), (worker, batch) =>
+                worker.Featurize(new FeaturizeRequest(jobId, batch, spec.Input, spec.Output, _batches[batch])), outcome =>
+                {
+                    _imagesDone += outcome.Succeeded;
+                    _imagesFailed += outcome.Failed;
+                    _batchesDone++;
+                    _batchesPerSilo[outcome.Silo] = _batchesPerSilo.GetValueOrDefault(outcome.Silo) + 1;
+                    if (outcome.Succeeded > 0)
+                    {
+                        succeededBatches.Add(outcome.BatchIndex);
+                    }
+                }));
+            _featurizeClock.Stop();
+
+            _phase = JobPhase.FittingPca;
+            var aggregator = GrainFactory.GetGrain<IPcaAggregatorGrain>(jobId);
+            PcaModel pca = null!;
+            await Timed("pca_fit", async () => pca = await aggregator.Fit(spec.Selection));
+
+            _phase = JobPhase.Projecting;
+            await Timed("projection", () => DispatchAsync(succeededBatches.Order(), (worker, batch) =>
+                worker.Project(new ProjectRequest(jobId, batch, spec.Output)), _ => { }));
+
+            _phase = JobPhase.Writing;
+            await Timed("write", async () =>
+            {
+                await output.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(pca));
+                await WriteErrorsAsync(output);
+                _summary = BuildSummary(jobId, spec, pca, modelInfo.Sha256, total.Elapsed.TotalSeconds);
+                await output.WriteAsync(OutputLayout.Summary, JsonSerializer.SerializeToUtf8Bytes(_summary, Json));
+                await output.WriteAsync(OutputLayout.Success, Array.Empty<byte>());
+            });
+            _summary = _summary! with { TotalSeconds = total.Elapsed.TotalSeconds, PhaseSeconds = new Dictionary<string, double>(_phaseSeconds) };
+            _phase = JobPhase.Completed;
+            logger.LogInformation("Job {JobId} completed: {Images} images, k={K}, {Rate:F1} images/s", jobId, _imagesDone, pca.K, _summary.ImagesPerSecond);
+        }
+        catch (Exception e)
+        {
+            _error = e.Message.ReplaceLineEndings(" ");
+            _phase = JobPhase.Failed;
+            logger.LogError(e, "Job {JobId} failed", jobId);
+        }
+        finally
+        {
+            // Keep the finished job answerable for a while, then let the activation go.
+            DelayDeactivation(TimeSpan.FromHours(1));
+        }
+    }
+
+    private async Task ListAsync(IObjectStore input, int batchSize)
+    {
+        var current = new List<ImageEntry>(batchSize);
+        await foreach (var image in new ImageLister().ListAsync(input))
+        {
+            current.Add(image);
+            _imagesTotal++;
+            if (current.Count == batchSize)
+            {
+                _batches.Add([.. current]);
+                current.Clear();
+            }
+        }
+
+        if (current.Count > 0)
+        {
+            _batches.Add([.. current]);
+        }
+    }
+
+    /// <summary>
+    /// Keeps every active silo busy up to its capacity, re-dispatching a batch whose call failed
+    /// (its silo may have died) and picking up silos that join while the phase runs.
+    /// </summary>
+    private async Task DispatchAsync(IEnumerable<int> batches, Func<ISiloWorkerGrain, int, Task<BatchOutcome>> call, Action<BatchOutcome> completed)
+    {
+        const int maxAttempts = 5;
+        var queue = new Queue<int>(batches);
+        var attempts = new Dictionary<int, int>();
+        var capacity = new Dictionary<string, int>();
+        var load = new Dictionary<string, int>();
+        var running = new Dictionary<Task<BatchOutcome>, (int Batch, string Silo)>();
+        var management = GrainFactory.GetGrain<IManagementGrain>(0);
+        var refreshed = Stopwatch.StartNew();
+        var first = true;
+
+        while (queue.Count > 0 || running.Count > 0)
+        {
+            if (first || refreshed.Elapsed > TimeSpan.FromSeconds(2))
+            {
+                first = false;
+                refreshed.Restart();
+                var hosts = await management.GetHosts(onlyActive: true);
+                var active = hosts.Keys.Select(s => s.ToParsableString()).ToHashSet();
+                foreach (var gone in capacity.Keys.Where(s => !active.Contains(s)).ToList())
+                {
+                    capacity.Remove(gone);
+                }
+
+                foreach (var silo in active.Where(s => !capacity.ContainsKey(s)))
+                {
+                    try
+                    {
+                        capacity[silo] = await GrainFactory.GetGrain<ISiloWorkerGrain>(silo).GetCapacity();
+                    }
+                    catch (Exception e)
+                    {
+                        logger.LogWarning("Silo {Silo} is not taking work yet: {Reason}", silo, e.Message);
+                    }
+                }
+            }
+
+            foreach (var (silo, slots) in capacity.OrderBy(c => load.GetValueOrDefault(c.Key)))
+            {
+                while (queue.Count > 0 && load.GetValueOrDefault(silo) < slots)
+                {
+                    var batch = queue.Dequeue();
+                    running[call(GrainFactory.GetGrain<ISiloWorkerGrain>(silo), batch)] = (batch, silo);
+                    load[silo] = load.GetValueOrDefault(silo) + 1;
+                }
+            }
+
+            if (running.Count == 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+                first = true;
+                continue;
+            }
+
+            var finished = await Task.WhenAny(running.Keys);
+            var (doneBatch, doneSilo) = running[finished];
+            running.Remove(finished);
+            load[doneSilo]--;
+            try
+            {
+                completed(await finished);
+            }
+            catch (Exception e)
+            {
+                var attempt = attempts[doneBatch] = attempts.GetValueOrDefault(doneBatch) + 1;
+                if (attempt >= maxAttempts)
+                {
+                    throw new InvalidOperationException($"batch {doneBatch} failed {attempt} times, last: {e.Message}", e);
+                }
+
+                logger.LogWarning("Batch {BatchIndex} failed on {Silo} (attempt {Attempt}), re-dispatching: {Reason}", doneBatch, doneSilo, attempt, e.Message);
+                queue.Enqueue(doneBatch);
+                first = true; // the silo may be gone: look at membership before handing out more
+            }
+        }
+    }
+
+    private async Task WriteErrorsAsync(IObjectStore output)
+    {
+        var errors = new List<ErrorRow>();
+        await foreach (var part in output.ListAsync(OutputLayout.ErrorsPrefix))
+        {
+            if (part.Key.EndsWith(".parquet", StringComparison.Ordinal))
+            {
+                errors.AddRange(await ParquetParts.ReadAsync<ErrorRow>(output, part.Key));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            await ParquetParts.WriteAsync(output, OutputLayout.Errors, errors);
+        }
+        else if (await output.ExistsAsync(OutputLayout.Errors))
+        {
+            await output.DeleteAsync(OutputLayout.Errors);
+        }
+    }
+
+    private JobSummary BuildSummary(string jobId, JobSpec spec, PcaModel pca, string modelSha256, double totalSeconds) => new()
+    {
+        JobId = jobId,
+        Input = spec.Input.Uri,
+        Output = spec.Output.Uri,
+        ImagesFound = _imagesTotal,
+        ImagesSucceeded = _imagesDone,
+        ImagesFailed = _imagesFailed,
+        Labels = _batches.SelectMany(b => b).Select(i => i.Label).Distinct(StringComparer.Ordinal).Count(),
+        Batches = _batches.Count,
+        BatchSize = spec.BatchSize,
+        K = pca.K,
+        VarianceKept = pca.VarianceKept,
+        Threshold = spec.Selection.FixedK is null ? spec.Selection.Threshold : null,
+        PhaseSeconds = new Dictionary<string, double>(_phaseSeconds),
+        TotalSeconds = totalSeconds,
+        ImagesPerSecond = _imagesTotal / Math.Max(1e-9, totalSeconds),
+        ModelSha256 = modelSha256,
+        BatchesPerSilo = new Dictionary<string, int>(_batchesPerSilo),
+    };
+
+    private async Task Timed(string phase, Func<Task> action)
+    {
+        var clock = Stopwatch.StartNew();
+        await action();
+        _phaseSeconds[phase] = clock.Elapsed.TotalSeconds;
+    }
+
+    private JobStatus Snapshot() => new(
+        this.GetPrimaryKeyString(),
+        _phase,
+        _imagesTotal,
+        _imagesDone,
+        _imagesFailed,
+        _batches.Count,
+        _batchesDone,
+        _featurizeClock.Elapsed.TotalSeconds > 0 ? (_imagesDone + _imagesFailed) / _featurizeClock.Elapsed.TotalSeconds : 0,
+        _error,
+        _summary);
+}

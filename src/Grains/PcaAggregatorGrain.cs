@@ -1,0 +1,43 @@
+using Fruits.Pipeline.Statistics;
+using Microsoft.Extensions.Logging;
+
+namespace Fruits.Grains;
+
+/// <summary>
+/// Holds the job's merged statistics. Merges are idempotent per batch id, so a batch re-run after a
+/// timeout or a silo failure is never counted twice.
+/// </summary>
+public sealed class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logger) : Grain, IPcaAggregatorGrain
+{
+    private readonly HashSet<int> _merged = [];
+    private MomentStatistics? _statistics;
+    private PcaModel? _model;
+
+    public Task<bool> Merge(int batchIndex, MomentStatistics statistics)
+    {
+        if (!_merged.Add(batchIndex))
+        {
+            logger.LogInformation("Job {JobId}: batch {BatchIndex} already merged, ignoring the repeat", this.GetPrimaryKeyString(), batchIndex);
+            return Task.FromResult(false);
+        }
+
+        _statistics = _statistics is null ? statistics : _statistics.Merge(statistics);
+        _model = null;
+        return Task.FromResult(true);
+    }
+
+    public Task<int> MergedBatches() => Task.FromResult(_merged.Count);
+
+    public Task<PcaModel> Fit(PcaSelection selection)
+    {
+        if (_statistics is null || _statistics.Count < 2)
+        {
+            throw new InvalidOperationException($"PCA needs at least 2 featurized images, got {_statistics?.Count ?? 0}");
+        }
+
+        _model = new PcaFitter().Fit(_statistics, selection);
+        return Task.FromResult(_model);
+    }
+
+    public Task<PcaModel?> GetModel() => Task.FromResult(_model);
+}

@@ -1,0 +1,19 @@
+namespace Fruits.Pipeline.Output;
+
+/// <summary>Keys of everything a job writes, relative to its output location (same on disk and S3).</summary>
+public static class OutputLayout
+{
+    public const string Plan = "_job/plan.json";
+    public const string PcaModel = "pca_model.json";
+    public const string Summary = "summary.json";
+    public const string Errors = "errors.parquet";
+    public const string Success = "_SUCCESS";
+    public const string FeaturesPrefix = "_work/features/";
+    public const string ErrorsPrefix = "_work/errors/";
+
+    public static string FeaturesPart(int batch) => $"{FeaturesPrefix}batch-{batch:D6}.parquet";
+
+    public static string ErrorsPart(int batch) => $"{ErrorsPrefix}batch-{batch:D6}.parquet";
+
+    public static string OutputPart(int batch) => $"part-{batch:D6}.parquet";
+}

@@ -1,0 +1,26 @@
+using Fruits.Pipeline.Storage;
+using Parquet.Serialization;
+
+namespace Fruits.Pipeline.Output;
+
+/// <summary>Reads and writes whole Parquet parts through a store, so every part lands atomically.</summary>
+public static class ParquetParts
+{
+    public static async Task WriteAsync<T>(IObjectStore store, string key, IReadOnlyCollection<T> rows, CancellationToken cancellationToken = default)
+        where T : class, new()
+    {
+        using var buffer = new MemoryStream();
+        await ParquetSerializer.SerializeAsync(rows, buffer, new Parquet.ParquetOptions { CompressionMethod = Parquet.CompressionMethod.Snappy }, cancellationToken: cancellationToken);
+        await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+    }
+
+    public static async Task<IList<T>> ReadAsync<T>(IObjectStore store, string key, CancellationToken cancellationToken = default)
+        where T : class, new()
+    {
+        await using var source = await store.OpenReadAsync(key, cancellationToken);
+        using var buffer = new MemoryStream();
+        await source.CopyToAsync(buffer, cancellationToken);
+        buffer.Position = 0;
+        return (await ParquetSerializer.DeserializeAsync<T>(buffer, cancellationToken: cancellationToken)).Data;
+    }
+}
