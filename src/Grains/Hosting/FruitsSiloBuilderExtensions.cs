@@ -15,6 +15,7 @@ public static class FruitsSiloBuilderExtensions
             options.Configure(configure);
         }
 
+        builder.Services.AddOptions<S3StorageOptions>().BindConfiguration(S3StorageOptions.Section);
         builder.Services.AddSingleton<IObjectStoreFactory, ObjectStoreFactory>();
         builder.Services.AddSingleton<FeaturizerModel>();
         builder.Services.AddSingleton<PcaModelCache>();

@@ -18,9 +18,14 @@ public sealed record StorageLocation([property: Id(0)] string Uri)
             throw new StorageException($"unsupported location '{value}': use a local folder or s3://bucket/prefix");
         }
 
-        return value.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)
-            ? new StorageLocation(value.TrimEnd('/'))
-            : new StorageLocation(Path.GetFullPath(value));
+        if (value.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+        {
+            var normalized = "s3://" + value["s3://".Length..].TrimEnd('/');
+            ObjectStoreFactory.SplitS3(normalized); // fail on a bad bucket name before any work
+            return new StorageLocation(normalized);
+        }
+
+        return new StorageLocation(Path.GetFullPath(value));
     }
 
     public override string ToString() => Uri;
