@@ -87,6 +87,21 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
             return console.Report(cli.Command == "watch" ? await console.WatchAsync(job, cancellationToken) : status);
         }
 
+        case "model":
+        {
+            if (cli.Positionals.FirstOrDefault() != "build")
+            {
+                throw new UsageException("usage: fruits model build [--weights DIR] [--output PATH]");
+            }
+
+            var output = cli.String("output") ?? Fruits.Models.ModelLocations.DefaultModelPath();
+            var weights = cli.String("weights") ?? Fruits.Models.ModelLocations.DefaultWeightsDirectory();
+            cli.RejectUnknown();
+            var info = await new Fruits.Models.ModelProvisioner().EnsureAsync(output, weights, cancellationToken);
+            Console.WriteLine(json ? System.Text.Json.JsonSerializer.Serialize(new { path = info.Path, sha256 = info.Sha256 }) : $"{info.Path} sha256 {info.Sha256}");
+            return ExitCodes.Success;
+        }
+
         case "help":
         case "--help":
             Console.WriteLine("""
@@ -98,6 +113,8 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
                   fruits submit --input DIR --output DIR [...]   start a job on a running cluster; prints its id
                   fruits status JOB [--gateway-port P] [--json]  one status line (or the summary)
                   fruits watch JOB [--gateway-port P]            live progress until the job ends
+                  fruits model build [--weights DIR] [--output PATH]
+                      builds the ONNX featurizer from the raw weights (done automatically on first use)
 
                 exit codes: 0 done, 1 job failed, 2 bad request, 3 cluster unreachable
                 """);
