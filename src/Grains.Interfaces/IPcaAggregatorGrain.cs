@@ -10,8 +10,9 @@ public interface IPcaAggregatorGrain : IGrainWithStringKey
     [Alias("Merge")]
     Task<bool> Merge(int batchIndex, MomentStatistics statistics);
 
+    /// <summary>The batch ids merged so far (after a silo loss this may be fewer than were featurized).</summary>
     [Alias("MergedBatches")]
-    Task<int> MergedBatches();
+    Task<int[]> MergedBatches();
 
     [Alias("Fit"), ResponseTimeout("00:10:00")]
     Task<PcaModel> Fit(PcaSelection selection);

@@ -16,4 +16,7 @@ public interface ISiloWorkerGrain : IGrainWithStringKey
 
     [Alias("Project"), ResponseTimeout("00:10:00")]
     Task<BatchOutcome> Project(ProjectRequest request);
+
+    [Alias("Restate"), ResponseTimeout("00:10:00")]
+    Task<BatchOutcome> Restate(RestateRequest request);
 }

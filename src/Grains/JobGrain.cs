@@ -72,9 +72,36 @@ public sealed class JobGrain(
         await stores.Open(spec.Input).CheckAccessAsync(forWrite: false);
         var output = stores.Open(spec.Output);
         await output.CheckAccessAsync(forWrite: true);
-        if (!spec.Overwrite && await output.ExistsAsync(OutputLayout.Success))
+        if (spec.Overwrite)
+        {
+            await ClearAsync(output);
+        }
+        else if (await output.ExistsAsync(OutputLayout.Success))
         {
             throw new InvalidOperationException($"{spec.Output} already holds a finished job; pass --overwrite to replace it");
+        }
+    }
+
+    /// <summary>Deletes what a job writes, and nothing else a user may keep in that folder.</summary>
+    private static async Task ClearAsync(IObjectStore output)
+    {
+        var ours = new List<string>();
+        await foreach (var item in output.ListAsync(string.Empty))
+        {
+            var key = item.Key;
+            if (key.StartsWith("_work/", StringComparison.Ordinal) || key.StartsWith("_job/", StringComparison.Ordinal)
+                || (key.StartsWith("part-", StringComparison.Ordinal) && key.EndsWith(".parquet", StringComparison.Ordinal))
+                || key is OutputLayout.PcaModel or OutputLayout.Summary or OutputLayout.Errors or OutputLayout.Success
+                || key.EndsWith(".png", StringComparison.Ordinal) && !key.Contains('/'))
+            {
+                ours.Add(key);
+            }
+        }
+
+        // _SUCCESS goes first so a half-cleared folder never looks finished.
+        foreach (var key in ours.OrderBy(k => k == OutputLayout.Success ? 0 : 1))
+        {
+            await output.DeleteAsync(key);
         }
     }
 
@@ -88,35 +115,30 @@ public sealed class JobGrain(
             var output = stores.Open(spec.Output);
             var modelInfo = await model.GetAsync();
 
-            await Timed("listing", () => ListAsync(input, spec.BatchSize));
+            var listingHash = "";
+            await Timed("listing", async () => listingHash = await ListAsync(input, spec.BatchSize));
             if (_imagesTotal == 0)
             {
                 throw new InvalidOperationException($"{spec.Input} holds no .jpg or .jpeg images");
             }
 
-            await output.WriteAsync(OutputLayout.Plan, JsonSerializer.SerializeToUtf8Bytes(new
-            {
-                JobId = jobId,
-                spec.Input.Uri,
-                Output = spec.Output.Uri,
-                spec.BatchSize,
-                spec.Selection.Threshold,
-                spec.Selection.FixedK,
-                ModelSha256 = modelInfo.Sha256,
-                Images = _imagesTotal,
-                Batches = _batches.Count,
-            }, Json));
+            var plan = new JobPlan(jobId, spec.Input.Uri, spec.Output.Uri, spec.BatchSize, spec.Selection.Threshold, spec.Selection.FixedK,
+                modelInfo.Sha256, _imagesTotal, _batches.Count, listingHash);
+            var resumed = await FindResumableBatchesAsync(output, plan);
+            await output.WriteAsync(OutputLayout.Plan, JsonSerializer.SerializeToUtf8Bytes(plan, Json));
 
             _phase = JobPhase.Featurizing;
             _featurizeClock = Stopwatch.StartNew();
             var succeededBatches = new List<int>();
-            await Timed("featurize", () => DispatchAsync(Enumerable.Range(0, _batches.Count), (worker, batch) =>
+            var featurized = new List<int>();
+            await Timed("featurize", () => DispatchAsync(Enumerable.Range(0, _batches.Count).Where(b => !resumed.Contains(b)), (worker, batch) =>
                 worker.Featurize(new FeaturizeRequest(jobId, batch, spec.Input, spec.Output, _batches[batch])), outcome =>
                 {
                     _imagesDone += outcome.Succeeded;
                     _imagesFailed += outcome.Failed;
                     _batchesDone++;
                     _batchesPerSilo[outcome.Silo] = _batchesPerSilo.GetValueOrDefault(outcome.Silo) + 1;
+                    featurized.Add(outcome.BatchIndex);
                     if (outcome.Succeeded > 0)
                     {
                         succeededBatches.Add(outcome.BatchIndex);
@@ -127,7 +149,27 @@ public sealed class JobGrain(
             _phase = JobPhase.FittingPca;
             var aggregator = GrainFactory.GetGrain<IPcaAggregatorGrain>(jobId);
             PcaModel pca = null!;
-            await Timed("pca_fit", async () => pca = await aggregator.Fit(spec.Selection));
+            await Timed("pca_fit", async () =>
+            {
+                // Statistics of resumed batches, and of batches whose merge was lost with a silo, are
+                // rebuilt from their stored features parts: the parts, not the partials, are the truth.
+                var merged = (await aggregator.MergedBatches()).ToHashSet();
+                var restate = resumed.Concat(featurized.Where(b => !merged.Contains(b))).Distinct().Order().ToList();
+                await DispatchAsync(restate, (worker, batch) => worker.Restate(new RestateRequest(jobId, batch, spec.Output)), outcome =>
+                {
+                    if (resumed.Contains(outcome.BatchIndex))
+                    {
+                        _imagesDone += outcome.Succeeded;
+                        _imagesFailed += outcome.Failed;
+                        _batchesDone++;
+                        if (outcome.Succeeded > 0)
+                        {
+                            succeededBatches.Add(outcome.BatchIndex);
+                        }
+                    }
+                });
+                pca = await aggregator.Fit(spec.Selection);
+            });
 
             _phase = JobPhase.Projecting;
             await Timed("projection", () => DispatchAsync(succeededBatches.Order(), (worker, batch) =>
@@ -159,11 +201,50 @@ public sealed class JobGrain(
         }
     }
 
-    private async Task ListAsync(IObjectStore input, int batchSize)
+    /// <summary>Batches whose features part is already stored by an earlier run of the same plan.</summary>
+    private async Task<HashSet<int>> FindResumableBatchesAsync(IObjectStore output, JobPlan plan)
     {
+        var resumable = new HashSet<int>();
+        if (!await output.ExistsAsync(OutputLayout.Plan))
+        {
+            return resumable;
+        }
+
+        JobPlan? previous;
+        await using (var stream = await output.OpenReadAsync(OutputLayout.Plan))
+        {
+            previous = await JsonSerializer.DeserializeAsync<JobPlan>(stream, Json);
+        }
+
+        if (previous is null || !previous.CanResume(plan))
+        {
+            logger.LogWarning("Job {JobId}: {Output} holds unfinished work of a different plan; starting over", plan.JobId, plan.Output);
+            await ClearAsync(output);
+            return resumable;
+        }
+
+        await foreach (var part in output.ListAsync(OutputLayout.FeaturesPrefix))
+        {
+            var name = part.Key[OutputLayout.FeaturesPrefix.Length..];
+            if (name.StartsWith("batch-", StringComparison.Ordinal) && name.EndsWith(".parquet", StringComparison.Ordinal)
+                && int.TryParse(name["batch-".Length..^".parquet".Length], out var batch) && batch < plan.Batches)
+            {
+                resumable.Add(batch);
+            }
+        }
+
+        logger.LogInformation("Job {JobId}: resuming, {Done} of {Batches} batches already stored", plan.JobId, resumable.Count, plan.Batches);
+        return resumable;
+    }
+
+    /// <summary>Lists and cuts batches; returns a hash of the listing so a resume can tell the input is unchanged.</summary>
+    private async Task<string> ListAsync(IObjectStore input, int batchSize)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         var current = new List<ImageEntry>(batchSize);
         await foreach (var image in new ImageLister().ListAsync(input))
         {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(image.Key + "\n"));
             current.Add(image);
             _imagesTotal++;
             if (current.Count == batchSize)
@@ -177,6 +258,8 @@ public sealed class JobGrain(
         {
             _batches.Add([.. current]);
         }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ public sealed class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logger) : Gra
         return Task.FromResult(true);
     }
 
-    public Task<int> MergedBatches() => Task.FromResult(_merged.Count);
+    public Task<int[]> MergedBatches() => Task.FromResult(_merged.Order().ToArray());
 
     public Task<PcaModel> Fit(PcaSelection selection)
     {

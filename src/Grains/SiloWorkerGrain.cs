@@ -15,4 +15,7 @@ public sealed class SiloWorkerGrain(IOptions<FeaturizerOptions> options) : Grain
 
     public Task<BatchOutcome> Project(ProjectRequest request) =>
         GrainFactory.GetGrain<IProjectorGrain>(0).Project(request);
+
+    public Task<BatchOutcome> Restate(RestateRequest request) =>
+        GrainFactory.GetGrain<IPartStatisticsGrain>(0).Restate(request);
 }

@@ -1,0 +1,12 @@
+namespace Fruits.Grains;
+
+/// <summary>
+/// Recomputes a batch's partial statistics from its stored features part: how statistics lost with a
+/// silo, or with a whole cluster, are recovered without featurizing again.
+/// </summary>
+[Alias("Fruits.IPartStatisticsGrain")]
+public interface IPartStatisticsGrain : IGrainWithIntegerKey
+{
+    [Alias("Restate"), ResponseTimeout("00:10:00")]
+    Task<BatchOutcome> Restate(RestateRequest request);
+}
