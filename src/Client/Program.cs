@@ -87,6 +87,12 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
             return console.Report(cli.Command == "watch" ? await console.WatchAsync(job, cancellationToken) : status);
         }
 
+        case "inspect":
+            return await InspectCommand.RunAsync(cli, AnsiConsole.Console, cancellationToken);
+
+        case "export-csv":
+            return await ExportCsvCommand.RunAsync(cli, cancellationToken);
+
         case "model":
         {
             if (cli.Positionals.FirstOrDefault() != "build")
@@ -113,6 +119,9 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
                   fruits submit --input DIR --output DIR [...]   start a job on a running cluster; prints its id
                   fruits status JOB [--gateway-port P] [--json]  one status line (or the summary)
                   fruits watch JOB [--gateway-port P]            live progress until the job ends
+                  fruits inspect OUTPUT [--label X] [--path P] [--rows N] [--json]
+                      schema, row count, label counts and the first rows of a finished job
+                  fruits export-csv OUTPUT FILE.csv             path, label, pca features (JSON), image (base64)
                   fruits model build [--weights DIR] [--output PATH]
                       builds the ONNX featurizer from the raw weights (done automatically on first use)
 
