@@ -6,4 +6,6 @@ public static class ModelLocations
     public static string DefaultModelPath() => throw new NotImplementedException();
 
     public static string? DefaultWeightsDirectory() => throw new NotImplementedException();
+
+    public static string? SharedRoot() => throw new NotImplementedException();
 }

@@ -5,7 +5,7 @@ namespace Fruits.Client;
 /// <summary>A command word, its positional values and --name value options; flags have no value.</summary>
 public sealed class CliArguments
 {
-    private static readonly HashSet<string> Flags = ["overwrite", "json", "verbose", "help", "embedded"];
+    private static readonly HashSet<string> Flags = ["overwrite", "json", "verbose", "help", "no-full"];
     private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 

@@ -7,7 +7,7 @@ namespace Fruits.Client;
 /// <summary>Shows a job's progress live and its summary at the end.</summary>
 public sealed class JobConsole(IAnsiConsole console, bool json)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     public async Task<JobStatus> WatchAsync(IJobGrain job, CancellationToken cancellationToken)
     {
@@ -52,7 +52,9 @@ public sealed class JobConsole(IAnsiConsole console, bool json)
     {
         if (json)
         {
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(status, Json));
+            // Peak RSS of this process: with an embedded silo, the whole job's memory high-water mark.
+            var peakMb = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { status.JobId, status.Phase, status.Error, status.Summary, PeakRssMb = peakMb }, Json));
         }
         else if (status.Phase == JobPhase.Failed)
         {

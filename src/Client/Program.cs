@@ -87,6 +87,9 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
             return console.Report(cli.Command == "watch" ? await console.WatchAsync(job, cancellationToken) : status);
         }
 
+        case "bench":
+            return await BenchCommand.RunAsync(cli, cancellationToken);
+
         case "inspect":
             return await InspectCommand.RunAsync(cli, AnsiConsole.Console, cancellationToken);
 
@@ -122,6 +125,8 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
                   fruits inspect OUTPUT [--label X] [--path P] [--rows N] [--json]
                       schema, row count, label counts and the first rows of a finished job
                   fruits export-csv OUTPUT FILE.csv             path, label, pca features (JSON), image (base64)
+                  fruits bench [--input DIR] [--subset 2000] [--no-full] [--repeat-to 100000] [--seconds 20] [--report FILE]
+                      ONNX ceiling, preprocessing, naive baseline and full jobs, with ratios (docs/BENCHMARKS.md)
                   fruits model build [--weights DIR] [--output PATH]
                       builds the ONNX featurizer from the raw weights (done automatically on first use)
 

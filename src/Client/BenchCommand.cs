@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Fruits.Models;
+using Fruits.Pipeline.Featurizing;
+using Fruits.Pipeline.Imaging;
+
+namespace Fruits.Client;
+
+/// <summary>
+/// `fruits bench`: in ONE run on one machine, the ONNX ceiling, preprocessing alone, a naive per-image
+/// baseline and full jobs through Orleans, with ratios. Figures in docs/BENCHMARKS.md come from here.
+/// </summary>
+public static class BenchCommand
+{
+    public static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellationToken)
+    {
+        var input = Path.GetFullPath(cli.String("input") ?? Path.Combine(ModelLocations.SharedRoot() ?? ".", "data", "fruits-360", "Test"));
+        var subset = cli.Int("subset") ?? 2000;
+        var seconds = cli.Double("seconds") ?? 20;
+        var full = !cli.Has("no-full");
+        var repeat = cli.Int("repeat-to") ?? 0;
+        var report = cli.String("report");
+        cli.RejectUnknown();
+
+        var model = await new ModelProvisioner().EnsureAsync(ModelLocations.DefaultModelPath(), ModelLocations.DefaultWeightsDirectory(), cancellationToken);
+        var files = Directory.EnumerateFiles(input, "*.*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal).ToList();
+        var lines = new List<string>
+        {
+            $"machine: {Environment.ProcessorCount} cores, {CpuModel()}, {Environment.OSVersion}, .NET {Environment.Version}",
+            $"model: {model.Path} sha256 {model.Sha256}",
+            $"input: {input} ({files.Count:N0} images)",
+            "",
+        };
+        void Print(string line)
+        {
+            Console.WriteLine(line);
+            lines.Add(line);
+        }
+
+        foreach (var line in lines)
+        {
+            Console.WriteLine(line);
+        }
+
+        // (b) preprocessing alone, one thread.
+        var sample = files.Take(500).Select(File.ReadAllBytes).ToList();
+        var preprocessRate = Measure(seconds / 2, () =>
+        {
+            var preprocessor = new ImagePreprocessor(ImageLimits.Default);
+            var tensor = new float[ImagePreprocessor.TensorLength];
+            return (n: 0, step: (Func<int>)(() =>
+            {
+                foreach (var bytes in sample)
+                {
+                    preprocessor.Preprocess(bytes, tensor);
+                }
+
+                return sample.Count;
+            }));
+        });
+        Print($"(b) preprocessing (decode + resize + scale), 1 thread: {preprocessRate:F1} images/s per core");
+
+        // (a) the ceiling: bare ONNX Runtime over pre-decoded tensors, for several thread/batch layouts.
+        var ceiling = 0.0;
+        var best = "";
+        Print("(a) bare ONNX Runtime over pre-decoded 224x224 tensors:");
+        foreach (var (sessions, threads) in new[] { (1, 1), (1, Environment.ProcessorCount), (Environment.ProcessorCount, 1) }.Distinct())
+        {
+            foreach (var batch in new[] { 1, 16, 32 })
+            {
+                var rate = OnnxCeiling(model.Path, sessions, threads, batch, seconds / 3);
+                Print($"    sessions={sessions} intra-op threads={threads} batch={batch}: {rate:F1} images/s");
+                if (rate > ceiling)
+                {
+                    ceiling = rate;
+                    best = $"sessions={sessions}, threads={threads}, batch={batch}";
+                }
+            }
+        }
+
+        Print($"    ceiling: {ceiling:F1} images/s ({best})");
+
+        // Naive baseline: batch 1, fresh buffers and tensors for every image (the seed's per-image shape).
+        var naive = NaiveBaseline(model.Path, files.Take(200).ToList());
+        Print($"(naive) per-image pipeline, batch 1, no reuse, 1 thread: {naive:F1} images/s");
+
+        // (c) full jobs through Orleans on the embedded silo, each in its own process for a clean peak RSS.
+        var jobs = new List<(string Name, string Input, int Images)>();
+        var work = Directory.CreateTempSubdirectory("fruits-bench").FullName;
+        var subsetDir = Path.Combine(work, "subset");
+        foreach (var file in files.Take(subset))
+        {
+            var target = Path.Combine(subsetDir, Path.GetFileName(Path.GetDirectoryName(file)!), Path.GetFileName(file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.CreateSymbolicLink(target, file);
+        }
+
+        jobs.Add(($"subset {Math.Min(subset, files.Count):N0}", subsetDir, Math.Min(subset, files.Count)));
+        if (full)
+        {
+            jobs.Add(($"full {files.Count:N0}", input, files.Count));
+        }
+
+        if (repeat > files.Count)
+        {
+            var repeated = Path.Combine(work, "repeated");
+            var copies = (int)Math.Ceiling(repeat / (double)files.Count);
+            for (var c = 0; c < copies; c++)
+            {
+                Directory.CreateSymbolicLink(Path.Combine(Directory.CreateDirectory(repeated).FullName, $"copy-{c}"), input);
+            }
+
+            jobs.Add(($"repeated {copies * files.Count:N0}", repeated, copies * files.Count));
+        }
+
+        Print("(c) full job through Orleans, embedded silo:");
+        Print("    | job | images | images/s | (c)/(a) | listing s | featurize s | pca fit s | projection s | write s | fit+projection share | peak RSS MB |");
+        Print("    |---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var (name, jobInput, _) in jobs)
+        {
+            var result = await RunJobProcessAsync(jobInput, Path.Combine(work, "out-" + name.Split(' ')[0]), cancellationToken);
+            var summary = result.RootElement.GetProperty("summary");
+            var phases = summary.GetProperty("phase_seconds");
+            double Phase(string p) => phases.TryGetProperty(p, out var v) ? v.GetDouble() : 0;
+            var total = summary.GetProperty("total_seconds").GetDouble();
+            var rate = summary.GetProperty("images_per_second").GetDouble();
+            var rss = result.RootElement.GetProperty("peak_rss_mb").GetDouble();
+            Print(string.Create(CultureInfo.InvariantCulture,
+                $"    | {name} | {summary.GetProperty("images_succeeded").GetInt32():N0} | {rate:F1} | {rate / ceiling:F3} | {Phase("listing"):F1} | {Phase("featurize"):F1} | {Phase("pca_fit"):F1} | {Phase("projection"):F1} | {Phase("write"):F1} | {(Phase("pca_fit") + Phase("projection")) / total:P1} | {rss:F0} |"));
+        }
+
+        Directory.Delete(work, recursive: true);
+        if (report is not null)
+        {
+            await File.WriteAllLinesAsync(report, lines, cancellationToken);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static double Measure(double seconds, Func<(int n, Func<int> step)> setup)
+    {
+        var (_, step) = setup();
+        step(); // warm-up
+        var images = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            images += step();
+        }
+
+        return images / clock.Elapsed.TotalSeconds;
+    }
+
+    private static double OnnxCeiling(string modelPath, int sessions, int threads, int batch, double seconds)
+    {
+        var input = new float[batch * ImagePreprocessor.TensorLength];
+        new Random(42).NextBytes(new byte[1]);
+        for (var i = 0; i < input.Length; i++)
+        {
+            input[i] = (i % 255) / 127.5f - 1f;
+        }
+
+        var featurizers = Enumerable.Range(0, sessions).Select(_ => new OnnxFeaturizer(modelPath, threads)).ToList();
+        try
+        {
+            var counts = new int[sessions];
+            var outputs = featurizers.Select(_ => new float[batch * OnnxFeaturizer.FeatureLength]).ToArray();
+            for (var s = 0; s < sessions; s++)
+            {
+                featurizers[s].Run(input, batch, outputs[s]); // warm-up
+            }
+
+            var clock = Stopwatch.StartNew();
+            Parallel.For(0, sessions, new ParallelOptions { MaxDegreeOfParallelism = sessions }, s =>
+            {
+                while (clock.Elapsed.TotalSeconds < seconds)
+                {
+                    featurizers[s].Run(input, batch, outputs[s]);
+                    counts[s] += batch;
+                }
+            });
+            return counts.Sum() / clock.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            featurizers.ForEach(f => f.Dispose());
+        }
+    }
+
+    private static double NaiveBaseline(string modelPath, List<string> files)
+    {
+        using var featurizer = new OnnxFeaturizer(modelPath, 1);
+        var clock = Stopwatch.StartNew();
+        foreach (var file in files)
+        {
+            var preprocessor = new ImagePreprocessor(ImageLimits.Default);
+            var tensor = new float[ImagePreprocessor.TensorLength];
+            preprocessor.Preprocess(File.ReadAllBytes(file), tensor);
+            var features = new float[OnnxFeaturizer.FeatureLength];
+            featurizer.Run(tensor, 1, features);
+        }
+
+        return files.Count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<JsonDocument> RunJobProcessAsync(string input, string output, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
+        }
+
+        foreach (var arg in new[] { "run", "--input", input, "--output", output, "--overwrite", "--json" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"bench job failed ({process.ExitCode}): {await stderr}");
+        }
+
+        return JsonDocument.Parse(await stdout);
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+        }
+        catch (IOException)
+        {
+            return "unknown CPU";
+        }
+    }
+}
