@@ -1,3 +1,5 @@
+using Fruits.Pipeline.Plots;
+
 namespace Fruits.Grains;
 
 /// <summary>What a featurized (or projected) batch reports back to its job.</summary>
@@ -7,4 +9,5 @@ public sealed record BatchOutcome(
     [property: Id(1)] int Succeeded,
     [property: Id(2)] int Failed,
     [property: Id(3)] string Silo,
-    [property: Id(4)] double Seconds);
+    [property: Id(4)] double Seconds,
+    [property: Id(5)] IReadOnlyList<ScatterPoint>? Points = null);

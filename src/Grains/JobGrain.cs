@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Fruits.Pipeline.Listing;
 using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Plots;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,8 @@ public sealed class JobGrain(
     ILogger<JobGrain> logger) : Grain, IJobGrain
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private const int MaxScatterPoints = 20_000;
 
     private readonly Dictionary<string, double> _phaseSeconds = [];
     private readonly Dictionary<string, int> _batchesPerSilo = [];
@@ -172,13 +175,23 @@ public sealed class JobGrain(
             });
 
             _phase = JobPhase.Projecting;
+            var points = new List<ScatterPoint>();
             await Timed("projection", () => DispatchAsync(succeededBatches.Order(), (worker, batch) =>
-                worker.Project(new ProjectRequest(jobId, batch, spec.Output)), _ => { }));
+                worker.Project(new ProjectRequest(jobId, batch, spec.Output)), outcome =>
+                {
+                    if (outcome.Points is { } sample && points.Count < MaxScatterPoints)
+                    {
+                        points.AddRange(sample.Take(MaxScatterPoints - points.Count));
+                    }
+                }));
 
             _phase = JobPhase.Writing;
             await Timed("write", async () =>
             {
                 await output.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(pca));
+                var plots = new PlotRenderer();
+                await output.WriteAsync(OutputLayout.VariancePlot, plots.VarianceCurve(pca));
+                await output.WriteAsync(OutputLayout.ScatterPlot, plots.Scatter(points));
                 await WriteErrorsAsync(output);
                 _summary = BuildSummary(jobId, spec, pca, modelInfo.Sha256, total.Elapsed.TotalSeconds);
                 await output.WriteAsync(OutputLayout.Summary, JsonSerializer.SerializeToUtf8Bytes(_summary, Json));

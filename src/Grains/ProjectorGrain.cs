@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Plots;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -15,6 +16,8 @@ public sealed class ProjectorGrain(
     ILocalSiloDetails silo,
     ILogger<ProjectorGrain> logger) : Grain, IProjectorGrain
 {
+    private const int PointsPerBatch = 64;
+
     public async Task<BatchOutcome> Project(ProjectRequest request)
     {
         var clock = Stopwatch.StartNew();
@@ -46,7 +49,12 @@ public sealed class ProjectorGrain(
         }
 
         await ParquetParts.WriteAsync(output, OutputLayout.OutputPart(request.BatchIndex), result);
+
+        // A few points per batch are plenty for the PC1/PC2 picture and keep the reply small.
+        var points = result.Take(PointsPerBatch)
+            .Select(r => new ScatterPoint(r.PcaFeatures[0], r.PcaFeatures.Length > 1 ? r.PcaFeatures[1] : 0f, r.Label))
+            .ToList();
         logger.LogDebug("Job {JobId} batch {BatchIndex}: projected {Rows} rows", request.JobId, request.BatchIndex, rows.Count);
-        return new BatchOutcome(request.BatchIndex, rows.Count, 0, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
+        return new BatchOutcome(request.BatchIndex, rows.Count, 0, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds, points);
     }
 }

@@ -8,6 +8,8 @@ public static class OutputLayout
     public const string Summary = "summary.json";
     public const string Errors = "errors.parquet";
     public const string Success = "_SUCCESS";
+    public const string VariancePlot = "explained_variance.png";
+    public const string ScatterPlot = "pca_scatter.png";
     public const string FeaturesPrefix = "_work/features/";
     public const string ErrorsPrefix = "_work/errors/";
 
