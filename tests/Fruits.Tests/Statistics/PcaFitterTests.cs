@@ -7,7 +7,7 @@ public sealed class PcaFitterTests
 {
     [Theory]
     [InlineData(300, 64, 20, 0.75)]
-    [InlineData(200, 1280, 40, 0.85)]
+    [InlineData(200, 770, 40, 0.85)] // 1280 itself is covered end to end; this keeps the test a few seconds on 2 cores
     public void Matches_independent_svd_of_centred_data(int count, int dimension, int rank, double decay)
     {
         var rows = StatisticsTestData.LowRankRows(count + dimension, count, dimension, rank, decay);
