@@ -12,11 +12,111 @@ public sealed class MomentStatistics
     [Id(2)] public required double[] Mean { get; init; }
     [Id(3)] public required double[] CoMoment { get; init; }
 
-    public static MomentStatistics Empty(int dimension) => throw new NotImplementedException();
+    public static MomentStatistics Empty(int dimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        return new MomentStatistics
+        {
+            Dimension = dimension,
+            Count = 0,
+            Mean = new double[dimension],
+            CoMoment = new double[PackedTriangle.Length(dimension)],
+        };
+    }
 
     /// <summary>Statistics of <paramref name="count"/> rows of <paramref name="dimension"/> floats (row-major).</summary>
-    public static MomentStatistics FromRows(ReadOnlySpan<float> rows, int count, int dimension) => throw new NotImplementedException();
+    public static MomentStatistics FromRows(ReadOnlySpan<float> rows, int count, int dimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (rows.Length < (long)count * dimension)
+        {
+            throw new ArgumentException($"Expected at least {(long)count * dimension} floats for {count} rows of {dimension}, got {rows.Length}.", nameof(rows));
+        }
+
+        if (count == 0)
+        {
+            return Empty(dimension);
+        }
+
+        // Two-pass (mean first, then centred products) keeps M2 accurate for non-negative features whose
+        // mean dwarfs their spread, where the one-pass sum x x^T - n mean mean^T would cancel badly.
+        var mean = new double[dimension];
+        for (var r = 0; r < count; r++)
+        {
+            var row = rows.Slice(r * dimension, dimension);
+            for (var j = 0; j < dimension; j++)
+            {
+                mean[j] += row[j];
+            }
+        }
+
+        for (var j = 0; j < dimension; j++)
+        {
+            mean[j] /= count;
+        }
+
+        var coMoment = new double[PackedTriangle.Length(dimension)];
+        PackedSyrk.AddCentred(rows, count, dimension, mean, coMoment);
+        return new MomentStatistics { Dimension = dimension, Count = count, Mean = mean, CoMoment = coMoment };
+    }
 
     /// <summary>Chan et al. parallel merge; order-independent up to rounding.</summary>
-    public MomentStatistics Merge(MomentStatistics other) => throw new NotImplementedException();
+    public MomentStatistics Merge(MomentStatistics other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        CheckCompatible(other);
+        if (other.Count == 0)
+        {
+            return this;
+        }
+
+        if (Count == 0)
+        {
+            return other;
+        }
+
+        var mean = new double[Dimension];
+        var coMoment = new double[CoMoment.Length];
+        MomentMath.Merge(Dimension, Count, Mean, CoMoment, other.Count, other.Mean, other.CoMoment, mean, coMoment, new double[Dimension]);
+        return new MomentStatistics { Dimension = Dimension, Count = Count + other.Count, Mean = mean, CoMoment = coMoment };
+    }
+
+    /// <summary>Merges a non-empty sequence of partials through one in-place accumulator (one copy, no per-merge allocation).</summary>
+    public static MomentStatistics MergeAll(IEnumerable<MomentStatistics> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        MomentAccumulator? accumulator = null;
+        foreach (var part in parts)
+        {
+            accumulator ??= new MomentAccumulator(part.Dimension);
+            accumulator.Add(part);
+        }
+
+        return accumulator?.ToStatistics() ?? throw new ArgumentException("At least one partial is needed to know the dimension.", nameof(parts));
+    }
+
+    /// <summary>Covariance entry (i, j) with divisor n - 1.</summary>
+    public double Covariance(int i, int j)
+    {
+        if (Count < 2)
+        {
+            throw new InvalidOperationException($"Covariance needs at least 2 rows, have {Count}.");
+        }
+
+        return CoMoment[PackedTriangle.Index(Dimension, i, j)] / (Count - 1);
+    }
+
+    internal void CheckCompatible(MomentStatistics other)
+    {
+        if (other.Dimension != Dimension)
+        {
+            throw new ArgumentException($"Cannot merge statistics of dimension {other.Dimension} into dimension {Dimension}.", nameof(other));
+        }
+
+        if (other.Mean.Length != Dimension || other.CoMoment.Length != PackedTriangle.Length(Dimension))
+        {
+            throw new ArgumentException("Statistics arrays do not match their dimension.", nameof(other));
+        }
+    }
 }

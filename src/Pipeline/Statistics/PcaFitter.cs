@@ -1,7 +1,138 @@
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
+
 namespace Fruits.Pipeline.Statistics;
 
 /// <summary>Covariance from merged statistics -> symmetric eigendecomposition -> sorted components -> k.</summary>
 public sealed class PcaFitter
 {
-    public PcaModel Fit(MomentStatistics statistics, PcaSelection selection) => throw new NotImplementedException();
+    /// <summary>Cumulative ratios this close below the threshold still count as reaching it, so rounding cannot add a component.</summary>
+    public const double ThresholdTolerance = 1e-12;
+
+    public PcaModel Fit(MomentStatistics statistics, PcaSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        ArgumentNullException.ThrowIfNull(selection);
+        var d = statistics.Dimension;
+        Validate(selection, d);
+        if (statistics.Count < 2)
+        {
+            throw new InvalidOperationException($"PCA needs at least 2 rows, the statistics hold {statistics.Count}.");
+        }
+
+        if (statistics.Mean.Length != d || statistics.CoMoment.Length != PackedTriangle.Length(d))
+        {
+            throw new ArgumentException("Statistics arrays do not match their dimension.", nameof(statistics));
+        }
+
+        // Symmetric, so the row-major expansion is also the column-major storage MathNet expects.
+        var covariance = Matrix<double>.Build.Dense(d, d, PackedTriangle.ToFull(statistics.CoMoment, d, 1.0 / (statistics.Count - 1)));
+        var evd = covariance.Evd(Symmetricity.Symmetric);
+        var values = evd.EigenValues;
+        var vectors = evd.EigenVectors;
+
+        var order = Enumerable.Range(0, d).OrderByDescending(i => values[i].Real).ThenBy(i => i).ToArray();
+        var eigenvalues = new double[d];
+        for (var c = 0; c < d; c++)
+        {
+            // Round-off leaves a PSD matrix's null-space eigenvalues slightly negative; they carry no variance.
+            eigenvalues[c] = Math.Max(0.0, values[order[c]].Real);
+        }
+
+        var total = eigenvalues.Sum();
+        if (!(total > 0) || !double.IsFinite(total))
+        {
+            throw new InvalidOperationException($"PCA needs variance: the {statistics.Count} rows have total variance {total}.");
+        }
+
+        var ratios = new double[d];
+        for (var c = 0; c < d; c++)
+        {
+            ratios[c] = eigenvalues[c] / total;
+        }
+
+        var k = selection.FixedK ?? SelectK(ratios, selection.Threshold);
+        var components = new double[k * d];
+        for (var c = 0; c < k; c++)
+        {
+            var row = components.AsSpan(c * d, d);
+            var column = order[c];
+            for (var j = 0; j < d; j++)
+            {
+                row[j] = vectors[j, column];
+            }
+
+            Normalize(row);
+        }
+
+        return new PcaModel
+        {
+            Dimension = d,
+            Count = statistics.Count,
+            K = k,
+            Mean = (double[])statistics.Mean.Clone(),
+            Components = components,
+            Eigenvalues = eigenvalues,
+            ExplainedVarianceRatio = ratios,
+            Selection = selection,
+        };
+    }
+
+    /// <summary>Smallest k whose cumulative explained-variance ratio reaches <paramref name="threshold"/>.</summary>
+    public static int SelectK(ReadOnlySpan<double> ratios, double threshold)
+    {
+        var cumulative = 0.0;
+        for (var k = 1; k <= ratios.Length; k++)
+        {
+            cumulative += ratios[k - 1];
+            if (cumulative >= threshold - ThresholdTolerance)
+            {
+                return k;
+            }
+        }
+
+        return ratios.Length;
+    }
+
+    public static void Validate(PcaSelection selection, int dimension)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        if (selection.FixedK is { } fixedK)
+        {
+            if (fixedK < 1 || fixedK > dimension)
+            {
+                throw new ArgumentOutOfRangeException(nameof(selection), fixedK, $"FixedK must be between 1 and the dimension {dimension}.");
+            }
+        }
+        else if (!(selection.Threshold > 0 && selection.Threshold <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(selection), selection.Threshold, "Threshold must be in (0, 1].");
+        }
+    }
+
+    /// <summary>Unit length, and the largest-magnitude entry positive (sklearn's svd_flip), so fits are reproducible.</summary>
+    private static void Normalize(Span<double> row)
+    {
+        var norm = 0.0;
+        var largest = 0;
+        for (var j = 0; j < row.Length; j++)
+        {
+            norm += row[j] * row[j];
+            if (Math.Abs(row[j]) > Math.Abs(row[largest]))
+            {
+                largest = j;
+            }
+        }
+
+        var scale = 1.0 / Math.Sqrt(norm);
+        if (row[largest] < 0)
+        {
+            scale = -scale;
+        }
+
+        for (var j = 0; j < row.Length; j++)
+        {
+            row[j] *= scale;
+        }
+    }
 }

@@ -16,4 +16,18 @@ public sealed record PcaModel
     [Id(7)] public required PcaSelection Selection { get; init; }
 
     public double VarianceKept => ExplainedVarianceRatio.AsSpan(0, K).ToArray().Sum();
+
+    /// <summary>Running sums of <see cref="ExplainedVarianceRatio"/>; entry K - 1 is what k selection compared with the threshold.</summary>
+    public double[] CumulativeExplainedVarianceRatio()
+    {
+        var cumulative = new double[ExplainedVarianceRatio.Length];
+        var sum = 0.0;
+        for (var i = 0; i < cumulative.Length; i++)
+        {
+            sum += ExplainedVarianceRatio[i];
+            cumulative[i] = sum;
+        }
+
+        return cumulative;
+    }
 }

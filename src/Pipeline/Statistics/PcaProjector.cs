@@ -1,10 +1,169 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Fruits.Pipeline.Statistics;
 
-/// <summary>(x - mean) . components^T for a block of feature rows.</summary>
-public sealed class PcaProjector(PcaModel model)
+/// <summary>
+/// (x - mean) . components^T for a block of feature rows. Arithmetic is double: each row is widened once,
+/// then dotted with every component as a plain GEMM and the precomputed bias (components . mean) subtracted;
+/// in double that subtraction loses nothing measurable, whereas in float it would cancel badly for
+/// non-negative features whose mean is large next to their spread. Thread-safe: the only per-call state is pooled scratch.
+/// </summary>
+public sealed class PcaProjector
 {
-    public PcaModel Model { get; } = model;
+    private const int RowBlock = 4;
+
+    private readonly double[] _components;
+    private readonly double[] _bias;
+    private readonly int _dimension;
+    private readonly int _k;
+
+    public PcaProjector(PcaModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Components.Length != (long)model.K * model.Dimension || model.Mean.Length != model.Dimension)
+        {
+            throw new ArgumentException("Model arrays do not match its dimension and k.", nameof(model));
+        }
+
+        Model = model;
+        _dimension = model.Dimension;
+        _k = model.K;
+        _components = model.Components;
+        _bias = new double[_k];
+        for (var c = 0; c < _k; c++)
+        {
+            _bias[c] = Dot(model.Components.AsSpan(c * _dimension, _dimension), model.Mean);
+        }
+    }
+
+    public PcaModel Model { get; }
 
     /// <summary>Projects <paramref name="count"/> rows (row-major, Dimension floats each) into count x K floats.</summary>
-    public void Project(ReadOnlySpan<float> rows, int count, Span<float> output) => throw new NotImplementedException();
+    public void Project(ReadOnlySpan<float> rows, int count, Span<float> output)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (rows.Length < (long)count * _dimension)
+        {
+            throw new ArgumentException($"Expected at least {(long)count * _dimension} floats for {count} rows, got {rows.Length}.", nameof(rows));
+        }
+
+        if (output.Length < (long)count * _k)
+        {
+            throw new ArgumentException($"Output needs {(long)count * _k} floats for {count} rows of {_k} components, got {output.Length}.", nameof(output));
+        }
+
+        if (count == 0)
+        {
+            return;
+        }
+
+        var scratch = ArrayPool<double>.Shared.Rent(RowBlock * _dimension);
+        try
+        {
+            for (var r0 = 0; r0 < count; r0 += RowBlock)
+            {
+                var n = Math.Min(RowBlock, count - r0);
+                var block = scratch.AsSpan(0, RowBlock * _dimension);
+                for (var r = 0; r < RowBlock; r++)
+                {
+                    var dst = block.Slice(r * _dimension, _dimension);
+                    if (r < n)
+                    {
+                        Widen(rows.Slice((r0 + r) * _dimension, _dimension), dst);
+                    }
+                    else
+                    {
+                        dst.Clear();
+                    }
+                }
+
+                ProjectBlock(scratch, n, output.Slice(r0 * _k, n * _k));
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(scratch);
+        }
+    }
+
+    private unsafe void ProjectBlock(double[] block, int n, Span<float> output)
+    {
+        var d = _dimension;
+        fixed (double* x = block)
+        fixed (double* comp = _components)
+        {
+            for (var c = 0; c < _k; c++)
+            {
+                var w = comp + (long)c * d;
+                var a0 = Vector256<double>.Zero;
+                var a1 = Vector256<double>.Zero;
+                var a2 = Vector256<double>.Zero;
+                var a3 = Vector256<double>.Zero;
+                var j = 0;
+                for (; j <= d - 4; j += 4)
+                {
+                    var wv = Vector256.Load(w + j);
+                    a0 = MultiplyAdd(wv, Vector256.Load(x + j), a0);
+                    a1 = MultiplyAdd(wv, Vector256.Load(x + d + j), a1);
+                    a2 = MultiplyAdd(wv, Vector256.Load(x + (2 * d) + j), a2);
+                    a3 = MultiplyAdd(wv, Vector256.Load(x + (3 * d) + j), a3);
+                }
+
+                var s0 = Vector256.Sum(a0);
+                var s1 = Vector256.Sum(a1);
+                var s2 = Vector256.Sum(a2);
+                var s3 = Vector256.Sum(a3);
+                for (; j < d; j++)
+                {
+                    s0 += w[j] * x[j];
+                    s1 += w[j] * x[d + j];
+                    s2 += w[j] * x[(2 * d) + j];
+                    s3 += w[j] * x[(3 * d) + j];
+                }
+
+                var bias = _bias[c];
+                output[c] = (float)(s0 - bias);
+                if (n > 1)
+                {
+                    output[_k + c] = (float)(s1 - bias);
+                }
+
+                if (n > 2)
+                {
+                    output[(2 * _k) + c] = (float)(s2 - bias);
+                }
+
+                if (n > 3)
+                {
+                    output[(3 * _k) + c] = (float)(s3 - bias);
+                }
+            }
+        }
+    }
+
+    private static void Widen(ReadOnlySpan<float> source, Span<double> destination)
+    {
+        for (var j = 0; j < source.Length; j++)
+        {
+            destination[j] = source[j];
+        }
+    }
+
+    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        var sum = 0.0;
+        for (var j = 0; j < a.Length; j++)
+        {
+            sum += a[j] * b[j];
+        }
+
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> MultiplyAdd(Vector256<double> a, Vector256<double> b, Vector256<double> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : (a * b) + c;
 }

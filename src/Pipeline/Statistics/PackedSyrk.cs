@@ -1,0 +1,175 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Fruits.Pipeline.Statistics;
+
+/// <summary>
+/// Packed-upper-triangle rank-k update C += (X - mean)^T (X - mean) for float rows, in double.
+/// The centred rows are first repacked into 8-column panels so the 4x8 register micro-kernel reads
+/// both operands as contiguous streams, and the triangle is swept one block of column panels at a time
+/// so that block of the centred data stays in L2 while every triangle row above it is updated once.
+/// </summary>
+internal static class PackedSyrk
+{
+    private const int PanelWidth = 8;
+    private const int RowBlock = 4;
+
+    // Bounds the packed scratch (and keeps a column block's panels L2-resident) for very tall inputs.
+    private const int RowChunk = 256;
+    private const int ColumnBlockBytes = 192 * 1024;
+
+    public static void AddCentred(ReadOnlySpan<float> rows, int count, int dimension, ReadOnlySpan<double> mean, Span<double> packed)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        var panels = (dimension + PanelWidth - 1) / PanelWidth;
+        var chunk = Math.Min(count, RowChunk);
+        var buffer = ArrayPool<double>.Shared.Rent(panels * PanelWidth * chunk);
+        try
+        {
+            for (var r0 = 0; r0 < count; r0 += RowChunk)
+            {
+                var n = Math.Min(RowChunk, count - r0);
+                Pack(rows.Slice(r0 * dimension, n * dimension), n, dimension, mean, buffer, panels);
+                Update(buffer, n, dimension, panels, packed);
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Panel p holds columns 8p..8p+7 of all n centred rows, row after row; padding columns are zero.</summary>
+    private static void Pack(ReadOnlySpan<float> rows, int n, int dimension, ReadOnlySpan<double> mean, double[] buffer, int panels)
+    {
+        var panelStride = n * PanelWidth;
+        for (var p = 0; p < panels; p++)
+        {
+            var c0 = p * PanelWidth;
+            var width = Math.Min(PanelWidth, dimension - c0);
+            var panel = buffer.AsSpan(p * panelStride, panelStride);
+            for (var r = 0; r < n; r++)
+            {
+                var src = rows.Slice(r * dimension + c0, width);
+                var dst = panel.Slice(r * PanelWidth, PanelWidth);
+                for (var c = 0; c < width; c++)
+                {
+                    dst[c] = src[c] - mean[c0 + c];
+                }
+
+                dst[width..].Clear();
+            }
+        }
+    }
+
+    private static unsafe void Update(double[] buffer, int n, int dimension, int panels, Span<double> packed)
+    {
+        var panelStride = n * PanelWidth;
+        var blockPanels = Math.Max(1, ColumnBlockBytes / (panelStride * sizeof(double)));
+        fixed (double* data = buffer)
+        fixed (double* triangle = packed)
+        {
+            for (var jb0 = 0; jb0 < panels; jb0 += blockPanels)
+            {
+                var jb1 = Math.Min(panels, jb0 + blockPanels);
+                var iEnd = Math.Min(dimension, jb1 * PanelWidth);
+                for (var i0 = 0; i0 < iEnd; i0 += RowBlock)
+                {
+                    var iPanel = i0 / PanelWidth;
+                    var iData = data + (long)iPanel * panelStride + (i0 - iPanel * PanelWidth);
+                    for (var jp = Math.Max(jb0, iPanel); jp < jb1; jp++)
+                    {
+                        Kernel(iData, data + (long)jp * panelStride, n, i0, jp * PanelWidth, dimension, triangle);
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel(double* a, double* b, int n, int i0, int j0, int dimension, double* triangle)
+    {
+        var c00 = Vector256<double>.Zero;
+        var c01 = Vector256<double>.Zero;
+        var c10 = Vector256<double>.Zero;
+        var c11 = Vector256<double>.Zero;
+        var c20 = Vector256<double>.Zero;
+        var c21 = Vector256<double>.Zero;
+        var c30 = Vector256<double>.Zero;
+        var c31 = Vector256<double>.Zero;
+        for (var r = 0; r < n; r++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 4);
+            var a0 = Vector256.Create(a[0]);
+            c00 = MultiplyAdd(a0, b0, c00);
+            c01 = MultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = MultiplyAdd(a1, b0, c10);
+            c11 = MultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = MultiplyAdd(a2, b0, c20);
+            c21 = MultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = MultiplyAdd(a3, b0, c30);
+            c31 = MultiplyAdd(a3, b1, c31);
+            a += PanelWidth;
+            b += PanelWidth;
+        }
+
+        if (j0 > i0 && j0 + PanelWidth <= dimension && i0 + RowBlock <= dimension)
+        {
+            // Whole tile strictly above the diagonal block and inside the matrix: vector stores.
+            AddRow(triangle + PackedTriangle.RowStart(dimension, i0) + (j0 - i0), c00, c01);
+            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 1) + (j0 - i0 - 1), c10, c11);
+            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 2) + (j0 - i0 - 2), c20, c21);
+            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 3) + (j0 - i0 - 3), c30, c31);
+            return;
+        }
+
+        var tile = stackalloc double[RowBlock * PanelWidth];
+        c00.Store(tile);
+        c01.Store(tile + 4);
+        c10.Store(tile + 8);
+        c11.Store(tile + 12);
+        c20.Store(tile + 16);
+        c21.Store(tile + 20);
+        c30.Store(tile + 24);
+        c31.Store(tile + 28);
+        for (var ii = 0; ii < RowBlock; ii++)
+        {
+            var i = i0 + ii;
+            if (i >= dimension)
+            {
+                break;
+            }
+
+            var rowStart = PackedTriangle.RowStart(dimension, i);
+            for (var jj = 0; jj < PanelWidth; jj++)
+            {
+                var j = j0 + jj;
+                if (j >= i && j < dimension)
+                {
+                    triangle[rowStart + (j - i)] += tile[ii * PanelWidth + jj];
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddRow(double* destination, Vector256<double> low, Vector256<double> high)
+    {
+        (Vector256.Load(destination) + low).Store(destination);
+        (Vector256.Load(destination + 4) + high).Store(destination + 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> MultiplyAdd(Vector256<double> a, Vector256<double> b, Vector256<double> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : (a * b) + c;
+}
