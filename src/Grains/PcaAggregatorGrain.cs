@@ -10,7 +10,7 @@ namespace Fruits.Grains;
 public sealed class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logger) : Grain, IPcaAggregatorGrain
 {
     private readonly HashSet<int> _merged = [];
-    private MomentStatistics? _statistics;
+    private MomentAccumulator? _statistics;
     private PcaModel? _model;
 
     public Task<bool> Merge(int batchIndex, MomentStatistics statistics)
@@ -21,7 +21,8 @@ public sealed class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logger) : Gra
             return Task.FromResult(false);
         }
 
-        _statistics = _statistics is null ? statistics : _statistics.Merge(statistics);
+        // In place: a job merges hundreds of 6.5 MB partials, which must not each allocate a new one.
+        (_statistics ??= new MomentAccumulator(statistics.Dimension)).Add(statistics);
         _model = null;
         return Task.FromResult(true);
     }
@@ -35,7 +36,7 @@ public sealed class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logger) : Gra
             throw new InvalidOperationException($"PCA needs at least 2 featurized images, got {_statistics?.Count ?? 0}");
         }
 
-        _model = new PcaFitter().Fit(_statistics, selection);
+        _model = new PcaFitter().Fit(_statistics.ToStatistics(), selection);
         return Task.FromResult(_model);
     }
 

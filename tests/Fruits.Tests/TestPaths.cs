@@ -1,11 +1,12 @@
 namespace Fruits.Tests;
 
-/// <summary>TEMPORARY until the model branch lands.</summary>
+/// <summary>Where the repository and the read-only ../shared folder beside it are.</summary>
 public static class TestPaths
 {
     public static string RepoRoot { get; } = FindRepoRoot();
     public static string SharedRoot => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
     public static string TestImagesRoot => Path.Combine(SharedRoot, "data", "fruits-360", "Test");
+    public static string WeightsDirectory => Path.Combine(SharedRoot, "models", "mobilenet_v2_1.0_224");
 
     private static string FindRepoRoot()
     {
