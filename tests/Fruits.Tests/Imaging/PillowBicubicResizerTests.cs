@@ -13,6 +13,8 @@ public sealed class PillowBicubicResizerTests(ITestOutputHelper output)
     [InlineData("gray")]
     [InlineData("cmyk")]
     [InlineData("noise")]
+    [InlineData("wide")]
+    [InlineData("tall")]
     public void Resize_of_Pillow_decoded_pixels_matches_Pillow_exactly(string stem)
     {
         var (input, width, height) = ImagingFixtures.Rgb($"{stem}.decoded.png");
