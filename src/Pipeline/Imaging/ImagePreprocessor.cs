@@ -39,16 +39,23 @@ public sealed class ImagePreprocessor
         var image = _decoder.Decode(encoded);
         _resizer.Resize(image.Pixels, image.Width, image.Height, _resized, Size, Size);
 
-        var r = destinationChw[..Plane];
-        var g = destinationChw.Slice(Plane, Plane);
-        var b = destinationChw.Slice(2 * Plane, Plane);
-        ReadOnlySpan<byte> hwc = _resized;
-        ReadOnlySpan<float> scale = _scale;
-        for (int i = 0, p = 0; i < Plane; i++, p += 3)
+        WritePlanar(destinationChw);
+    }
+
+    private unsafe void WritePlanar(Span<float> destinationChw)
+    {
+        fixed (byte* hwc = _resized)
+        fixed (float* scale = _scale)
+        fixed (float* chw = destinationChw)
         {
-            r[i] = scale[hwc[p]];
-            g[i] = scale[hwc[p + 1]];
-            b[i] = scale[hwc[p + 2]];
+            float* r = chw, g = chw + Plane, b = chw + 2 * Plane;
+            var p = hwc;
+            for (var i = 0; i < Plane; i++, p += 3)
+            {
+                r[i] = scale[p[0]];
+                g[i] = scale[p[1]];
+                b[i] = scale[p[2]];
+            }
         }
     }
 }
