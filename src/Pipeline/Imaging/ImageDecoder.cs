@@ -1,0 +1,103 @@
+using SkiaSharp;
+
+namespace Fruits.Pipeline.Imaging;
+
+/// <summary>
+/// Decodes JPEG/PNG/GIF/WebP/BMP bytes with Skia into RGB888 the way Pillow's <c>Image.open(p).convert('RGB')</c> sees it:
+/// first frame, no EXIF rotation, no colour management, alpha dropped, grey and CMYK expanded to RGB.
+/// Owns reusable pixel buffers; not thread-safe.
+/// </summary>
+public sealed class ImageDecoder(ImageLimits limits)
+{
+    // Buffers above this are used for the one image and then dropped, so a rare huge input
+    // does not pin hundreds of MB to a worker for its lifetime.
+    private const long RetainedBufferBytes = 32L * 1024 * 1024;
+
+    private byte[] _rgba = [];
+    private byte[] _rgb = [];
+
+    public ImageLimits Limits { get; } = limits;
+
+    /// <exception cref="ImageDecodeException">The bytes are not a usable image; the message is one readable line.</exception>
+    public unsafe DecodedRgb Decode(ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.IsEmpty) throw new ImageDecodeException("empty file (0 bytes)");
+        if (encoded.Length > Limits.MaxBytes)
+            throw new ImageDecodeException($"file is {encoded.Length} bytes, over the {Limits.MaxBytes} byte limit");
+
+        fixed (byte* data = encoded)
+        {
+            // Wraps the caller's bytes without copying; the codec and its stream are disposed before the pin ends.
+            using var skData = SKData.Create((IntPtr)data, encoded.Length);
+            using var stream = new SKMemoryStream(skData);
+            using var codec = SKCodec.Create(stream, out var createResult);
+            if (codec is null) throw new ImageDecodeException(CreateFailure(createResult));
+
+            var info = codec.Info;
+            var width = info.Width;
+            var height = info.Height;
+            if (width <= 0 || height <= 0) throw new ImageDecodeException($"image has invalid dimensions {width}x{height}");
+            var pixels = (long)width * height;
+            // Checked on the header's declared size, before any pixel memory exists.
+            if (pixels > Limits.MaxPixels)
+                throw new ImageDecodeException($"image is {width}x{height} = {pixels} pixels, over the {Limits.MaxPixels} limit");
+            if (pixels * 4 > Array.MaxLength)
+                throw new ImageDecodeException($"image is {width}x{height} = {pixels} pixels, too large to decode in one buffer");
+
+            // Unpremul keeps the stored colour of translucent pixels, which is what convert('RGB') keeps.
+            // A null colour space means no ICC/gamma conversion, as Pillow does none.
+            var target = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+            var rgba = Rent(ref _rgba, pixels * 4);
+            SKCodecResult result;
+            fixed (byte* rgbaPtr = rgba)
+            {
+                // SKCodec.GetPixels never applies EXIF orientation (only SKBitmap.Decode-style helpers do); Pillow does not either.
+                result = codec.GetPixels(target, (IntPtr)rgbaPtr, target.RowBytes, new SKCodecOptions(0));
+            }
+            if (result != SKCodecResult.Success) throw new ImageDecodeException(DecodeFailure(result));
+
+            var rgb = Rent(ref _rgb, pixels * 3);
+            PackRgb(rgba, rgb, (int)pixels);
+            return new DecodedRgb(rgb.AsSpan(0, (int)(pixels * 3)), width, height);
+        }
+    }
+
+    private static byte[] Rent(ref byte[] retained, long length)
+    {
+        if (retained.Length >= length) return retained;
+        var buffer = GC.AllocateUninitializedArray<byte>((int)length);
+        if (length <= RetainedBufferBytes) retained = buffer;
+        return buffer;
+    }
+
+    private static unsafe void PackRgb(byte[] rgba, byte[] rgb, int pixels)
+    {
+        fixed (byte* s = rgba)
+        fixed (byte* d = rgb)
+        {
+            byte* src = s, dst = d;
+            for (var i = 0; i < pixels; i++, src += 4, dst += 3)
+            {
+                dst[0] = src[0];
+                dst[1] = src[1];
+                dst[2] = src[2];
+            }
+        }
+    }
+
+    private static string CreateFailure(SKCodecResult result) => result switch
+    {
+        SKCodecResult.IncompleteInput => "truncated image data (incomplete header)",
+        SKCodecResult.ErrorInInput => "corrupt image header",
+        _ => "not a decodable image (unknown or unsupported format)",
+    };
+
+    private static string DecodeFailure(SKCodecResult result) => result switch
+    {
+        // Pillow raises "image file is truncated" here by default, so a partial image is an error, not a grey-filled result.
+        SKCodecResult.IncompleteInput => "truncated image data",
+        SKCodecResult.ErrorInInput => "corrupt image data",
+        SKCodecResult.InvalidConversion => "image pixel format cannot be converted to RGB",
+        _ => $"image could not be decoded ({result})",
+    };
+}
