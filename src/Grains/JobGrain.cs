@@ -45,7 +45,16 @@ public sealed class JobGrain(
                 : throw new InvalidOperationException($"job {this.GetPrimaryKeyString()} already exists with a different spec");
         }
 
-        await ValidateAsync(spec);
+        try
+        {
+            await ValidateAsync(spec);
+        }
+        catch (StorageException e)
+        {
+            // Pipeline exceptions have no wire codec; the caller needs only the readable line.
+            throw new InvalidOperationException(e.Message);
+        }
+
         _spec = spec;
         _phase = JobPhase.Listing;
         DelayDeactivation(TimeSpan.FromDays(7));
