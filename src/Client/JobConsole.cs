@@ -62,7 +62,7 @@ public sealed class JobConsole(IAnsiConsole console, bool json)
         }
         else if (status.Summary is { } summary)
         {
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("", "");
+            var table = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumns("", "");
             table.AddRow("job", summary.JobId);
             table.AddRow("images", $"{summary.ImagesSucceeded:N0} featurized of {summary.ImagesFound:N0} found");
             table.AddRow("failures", summary.ImagesFailed == 0 ? "0" : $"{summary.ImagesFailed:N0} (see errors.parquet)");
