@@ -22,15 +22,21 @@ public sealed class MotoServer : IAsyncDisposable
 
     public string Endpoint => $"http://127.0.0.1:{Port}";
 
-    public static async Task<MotoServer> StartAsync()
+    /// <param name="serializeRequests">
+    /// Serve one request at a time. moto_server is always threaded, and its DynamoDB TransactWriteItems checks
+    /// conditions and writes without a lock (and rolls back by restoring a whole-table snapshot), so concurrent
+    /// transactions are not isolated as on real DynamoDB. Tests of optimistic concurrency need this.
+    /// </param>
+    public static async Task<MotoServer> StartAsync(bool serializeRequests = false)
     {
         var command = FindOnPath("moto_server") ?? await InstallAsync();
         var port = FreePort();
-        var start = new ProcessStartInfo(command, ["-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var start = serializeRequests
+            ? new ProcessStartInfo("python3", ["-c", SingleThreadedServer, "127.0.0.1", portText])
+            : new ProcessStartInfo(command, ["-H", "127.0.0.1", "-p", portText]);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         var process = Process.Start(start) ?? throw new InvalidOperationException("moto_server did not start");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -86,6 +92,15 @@ public sealed class MotoServer : IAsyncDisposable
 
         _process.Dispose();
     }
+
+    // moto.server.main with threaded=False; MOTO_PORT tells moto its own port, as moto_server does.
+    private const string SingleThreadedServer = """
+        import os, sys
+        from werkzeug.serving import run_simple
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        os.environ.setdefault("MOTO_PORT", sys.argv[2])
+        run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)
+        """;
 
     private static async Task<string> InstallAsync()
     {

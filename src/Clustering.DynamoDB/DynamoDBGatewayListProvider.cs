@@ -1,0 +1,74 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Messaging;
+using Orleans.Runtime;
+
+namespace Fruits.Clustering.DynamoDB;
+
+/// <summary>Client-side gateway discovery: the proxy endpoints of the Active silos in the DynamoDB membership table.</summary>
+public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposable
+{
+    private readonly DynamoDBGatewayOptions _options;
+    private readonly string _clusterId;
+    private readonly ILogger<DynamoDBGatewayListProvider> _logger;
+    private readonly AmazonDynamoDBClient _client;
+
+    public DynamoDBGatewayListProvider(
+        IOptions<DynamoDBGatewayOptions> options,
+        IOptions<ClusterOptions> clusterOptions,
+        IOptions<GatewayOptions> gatewayOptions,
+        ILogger<DynamoDBGatewayListProvider> logger)
+    {
+        _options = options.Value;
+        _clusterId = clusterOptions.Value.ClusterId;
+        _logger = logger;
+        MaxStaleness = gatewayOptions.Value.GatewayListRefreshPeriod;
+        _client = DynamoDBClientFactory.Create(_options);
+    }
+
+    public TimeSpan MaxStaleness { get; }
+
+    public bool IsUpdatable => true;
+
+    // The client never creates the table: that is the silos' job, and a client has no say in its capacity.
+    public Task InitializeGatewayListProvider() => Task.CompletedTask;
+
+    public Task InitializeGatewayListProviderAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<IList<Uri>> GetGateways() => GetGatewaysAsync(CancellationToken.None);
+
+    public async Task<IList<Uri>> GetGatewaysAsync(CancellationToken cancellationToken)
+    {
+        var gateways = new List<Uri>();
+        try
+        {
+            await foreach (var item in DynamoDBClusterQuery.QueryAsync(_client, _options.TableName, _clusterId, keysOnly: false, cancellationToken))
+            {
+                if (item.TryGetValue(MembershipAttributes.SiloIdentity, out var identity) && identity.S == MembershipAttributes.VersionRowKey)
+                {
+                    continue;
+                }
+
+                var (entry, _) = MembershipEntryMapper.FromItem(item);
+                if (entry.Status == SiloStatus.Active && entry.ProxyPort > 0)
+                {
+                    // The row is keyed by the silo-to-silo endpoint; clients connect to the gateway (proxy) port.
+                    var silo = entry.SiloAddress;
+                    gateways.Add(SiloAddress.New(silo.Endpoint.Address, entry.ProxyPort, silo.Generation).ToGatewayUri());
+                }
+            }
+        }
+        catch (ResourceNotFoundException)
+        {
+            // No silo has created the table yet: no gateways, and Orleans asks again after MaxStaleness.
+            _logger.LogWarning("DynamoDB clustering table {TableName} does not exist yet", _options.TableName);
+        }
+
+        return gateways;
+    }
+
+    public void Dispose() => _client.Dispose();
+}
