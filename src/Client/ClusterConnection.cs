@@ -43,19 +43,48 @@ public sealed class ClusterConnection : IAsyncDisposable
         return new ClusterConnection(host, embedded: true);
     }
 
-    /// <summary>Connects to the cluster described by the "Fruits:Silo" configuration (localhost gateway by default).</summary>
-    public static async Task<ClusterConnection> ConnectAsync(int? gatewayPort, bool verbose, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to the cluster described by the "Fruits:Silo" configuration: a localhost gateway by default,
+    /// or the gateways listed in the DynamoDB membership table when Clustering is DynamoDB.
+    /// </summary>
+    public static async Task<ClusterConnection> ConnectAsync(string? clustering, int? gatewayPort, bool verbose, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         ConfigureQuietLogging(builder, verbose);
         builder.AddFruitsLogging();
-        var hosting = builder.Configuration.GetSection(SiloHostingOptions.Section).Get<SiloHostingOptions>() ?? new SiloHostingOptions();
-        builder.UseOrleansClient(client =>
+        var hosting = SiloHostingOptions.From(builder.Configuration);
+        if (clustering is not null)
         {
-            client.UseLocalhostClustering(gatewayPort ?? hosting.GatewayPort, hosting.ServiceId, hosting.ClusterId);
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
-            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
-        });
+            hosting.Clustering = clustering;
+        }
+
+        string where;
+        if (hosting.IsDynamoDB)
+        {
+            var section = builder.Configuration.GetSection(FruitsSiloHostExtensions.DynamoDBSection);
+            where = $"the DynamoDB membership table '{section["TableName"] ?? "OrleansSiloInstances"}' (cluster '{hosting.ClusterId}')";
+            builder.UseOrleansClient(client =>
+            {
+                client.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = hosting.ClusterId;
+                    o.ServiceId = hosting.ServiceId;
+                });
+                client.UseDynamoDBClustering(options => options.Bind(section));
+                ConfigureClient(client);
+            });
+        }
+        else
+        {
+            var port = gatewayPort ?? hosting.GatewayPort;
+            where = $"the gateway on localhost:{port}";
+            builder.UseOrleansClient(client =>
+            {
+                client.UseLocalhostClustering(port, hosting.ServiceId, hosting.ClusterId);
+                ConfigureClient(client);
+            });
+        }
+
         var host = builder.Build();
         try
         {
@@ -66,10 +95,16 @@ public sealed class ClusterConnection : IAsyncDisposable
         catch (Exception e)
         {
             host.Dispose();
-            throw new ClusterUnreachableException($"cannot reach the cluster gateway on localhost:{gatewayPort ?? hosting.GatewayPort} ({e.GetType().Name})", e);
+            throw new ClusterUnreachableException($"cannot reach the cluster through {where} ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")})", e);
         }
 
         return new ClusterConnection(host, embedded: false);
+    }
+
+    private static void ConfigureClient(IClientBuilder client)
+    {
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
+        client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
     }
 
     public async ValueTask DisposeAsync()

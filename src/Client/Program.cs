@@ -48,10 +48,10 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
             var spec = JobOptions.Parse(cli);
             var jobId = cli.String("job-id") ?? JobOptions.NewJobId();
             var gateway = cli.Int("gateway-port");
-            var useCluster = gateway is not null || cli.String("cluster") is not null;
+            var clustering = cli.String("cluster");
             cli.RejectUnknown();
-            await using var cluster = useCluster
-                ? await ClusterConnection.ConnectAsync(gateway, verbose, cancellationToken)
+            await using var cluster = gateway is not null || clustering is not null
+                ? await ClusterConnection.ConnectAsync(clustering, gateway, verbose, cancellationToken)
                 : await ClusterConnection.StartEmbeddedAsync(verbose, cancellationToken);
             var job = cluster.Grains.GetGrain<IJobGrain>(jobId);
             await job.Start(spec);
@@ -63,8 +63,9 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
             var spec = JobOptions.Parse(cli);
             var jobId = cli.String("job-id") ?? JobOptions.NewJobId();
             var gateway = cli.Int("gateway-port");
+            var clustering = cli.String("cluster");
             cli.RejectUnknown();
-            await using var cluster = await ClusterConnection.ConnectAsync(gateway, verbose, cancellationToken);
+            await using var cluster = await ClusterConnection.ConnectAsync(clustering, gateway, verbose, cancellationToken);
             var status = await cluster.Grains.GetGrain<IJobGrain>(jobId).Start(spec);
             Console.WriteLine(json ? System.Text.Json.JsonSerializer.Serialize(new { job_id = jobId, phase = status.Phase.ToString() }) : jobId);
             return ExitCodes.Success;
@@ -75,8 +76,9 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
         {
             var jobId = cli.Positionals.FirstOrDefault() ?? throw new UsageException($"usage: fruits {cli.Command} JOB_ID");
             var gateway = cli.Int("gateway-port");
+            var clustering = cli.String("cluster");
             cli.RejectUnknown();
-            await using var cluster = await ClusterConnection.ConnectAsync(gateway, verbose, cancellationToken);
+            await using var cluster = await ClusterConnection.ConnectAsync(clustering, gateway, verbose, cancellationToken);
             var job = cluster.Grains.GetGrain<IJobGrain>(jobId);
             var status = await job.GetStatus();
             if (status.Phase == JobPhase.NotStarted)
@@ -117,8 +119,8 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
                 fruits: MobileNetV2 features + PCA for folders of images, on Orleans
 
                   fruits run --input DIR --output DIR [--threshold 0.75 | --k N] [--batch-size 64]
-                             [--overwrite] [--job-id ID] [--gateway-port P] [--json] [--verbose]
-                      runs a job; on an embedded local silo unless --gateway-port names a cluster
+                             [--overwrite] [--job-id ID] [--cluster localhost|dynamodb] [--gateway-port P] [--json] [--verbose]
+                      runs a job; on an embedded local silo unless --cluster or --gateway-port names a running cluster
                   fruits submit --input DIR --output DIR [...]   start a job on a running cluster; prints its id
                   fruits status JOB [--gateway-port P] [--json]  one status line (or the summary)
                   fruits watch JOB [--gateway-port P]            live progress until the job ends

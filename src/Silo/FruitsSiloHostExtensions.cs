@@ -15,12 +15,12 @@ public static class FruitsSiloHostExtensions
     /// <summary>Configures an Orleans silo running the Fruits pipeline from the "Fruits" configuration sections.</summary>
     public static IHostApplicationBuilder AddFruitsSilo(this IHostApplicationBuilder builder, Action<SiloHostingOptions>? overrides = null)
     {
-        var hosting = builder.Configuration.GetSection(SiloHostingOptions.Section).Get<SiloHostingOptions>() ?? new SiloHostingOptions();
+        var hosting = SiloHostingOptions.From(builder.Configuration);
         overrides?.Invoke(hosting);
 
         builder.UseOrleans(silo =>
         {
-            silo.UseFruitsClustering(hosting);
+            silo.UseFruitsClustering(hosting, builder.Configuration);
             silo.UseFruitsPipeline();
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
         });
@@ -28,21 +28,40 @@ public static class FruitsSiloHostExtensions
         return builder;
     }
 
-    public static ISiloBuilder UseFruitsClustering(this ISiloBuilder silo, SiloHostingOptions hosting)
+    public static ISiloBuilder UseFruitsClustering(this ISiloBuilder silo, SiloHostingOptions hosting, IConfiguration configuration)
     {
-        switch (hosting.Clustering.ToLowerInvariant())
+        if (hosting.IsDynamoDB)
         {
-            case "localhost":
-                silo.UseLocalhostClustering(hosting.SiloPort, hosting.GatewayPort,
-                    hosting.PrimarySiloPort == hosting.SiloPort ? null : new IPEndPoint(IPAddress.Loopback, hosting.PrimarySiloPort),
-                    hosting.ServiceId, hosting.ClusterId);
-                break;
-            default:
-                throw new InvalidOperationException($"unknown clustering '{hosting.Clustering}' (use Localhost)");
+            if (!IPAddress.TryParse(hosting.AdvertisedIP, out var advertised))
+            {
+                throw new InvalidOperationException($"Fruits:Silo:AdvertisedIP '{hosting.AdvertisedIP}' is not an IP address");
+            }
+
+            // Listen on every interface: the container health check connects on loopback.
+            silo.ConfigureEndpoints(advertised, hosting.SiloPort, hosting.GatewayPort, listenOnAnyHostAddress: true);
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = hosting.ClusterId;
+                o.ServiceId = hosting.ServiceId;
+            });
+            silo.UseDynamoDBClustering(options => options.Bind(configuration.GetSection(DynamoDBSection)));
+        }
+        else if (string.Equals(hosting.Clustering, SiloHostingOptions.Localhost, StringComparison.OrdinalIgnoreCase))
+        {
+            silo.UseLocalhostClustering(hosting.SiloPort, hosting.GatewayPort,
+                hosting.PrimarySiloPort == hosting.SiloPort ? null : new IPEndPoint(IPAddress.Loopback, hosting.PrimarySiloPort),
+                hosting.ServiceId, hosting.ClusterId);
+        }
+        else
+        {
+            throw new InvalidOperationException($"unknown clustering '{hosting.Clustering}' (use Localhost or DynamoDB)");
         }
 
         return silo;
     }
+
+    /// <summary>The configuration section bound to the DynamoDB clustering and gateway options.</summary>
+    public const string DynamoDBSection = "Fruits:DynamoDB";
 
     /// <summary>Serilog from "Serilog" configuration; "Fruits:LogFormat" = "json" gives compact JSON for CloudWatch.</summary>
     public static IHostApplicationBuilder AddFruitsLogging(this IHostApplicationBuilder builder)

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Fruits.Silo;
 
 /// <summary>How the silo joins a cluster, bound from configuration section "Fruits:Silo".</summary>
@@ -5,8 +7,22 @@ public sealed class SiloHostingOptions
 {
     public const string Section = "Fruits:Silo";
 
-    /// <summary>"Localhost" (a single machine, the default).</summary>
-    public string Clustering { get; set; } = "Localhost";
+    public const string Localhost = "Localhost";
+    public const string DynamoDB = "DynamoDB";
+
+    /// <summary>"Localhost" (one machine, the default) or "DynamoDB" (membership in the table of "Fruits:DynamoDB").</summary>
+    public string Clustering { get; set; } = Localhost;
+
+    /// <summary>
+    /// The IP other silos and clients reach this silo on (DynamoDB clustering). Empty = the ECS task's
+    /// address from the task metadata endpoint when present, else the first non-loopback IPv4.
+    /// </summary>
+    public string AdvertisedIP { get; set; } = "";
+
+    public bool IsDynamoDB => string.Equals(Clustering, DynamoDB, StringComparison.OrdinalIgnoreCase);
+
+    public static SiloHostingOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        configuration.GetSection(Section).Get<SiloHostingOptions>() ?? new SiloHostingOptions();
 
     public string ClusterId { get; set; } = "fruits";
 

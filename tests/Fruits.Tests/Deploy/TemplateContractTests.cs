@@ -19,7 +19,7 @@ public sealed class TemplateContractTests
         ["Silo"] = "Fruits.Silo.SiloHostingOptions",
         ["Featurizer"] = "Fruits.Grains.FeaturizerOptions",
         ["S3"] = "Fruits.Pipeline.Storage.S3StorageOptions",
-        ["DynamoDB"] = null, // src/Clustering.DynamoDB: whichever class declares Section = "Fruits:DynamoDB"
+        ["DynamoDB"] = "Orleans.Configuration.DynamoDBClusteringOptions", // bound from "Fruits:DynamoDB" by the silo
     };
 
     /// <summary>Keys read as plain values rather than through an options class.</summary>
