@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Sockets;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Fruits.Tests.Aws;
+
+namespace Fruits.Tests.Cluster;
+
+/// <summary>Silo processes that find each other through a DynamoDB membership table on moto_server.</summary>
+public sealed class DynamoDbProcessCluster(MotoServer moto, string clusterId) : IAsyncDisposable
+{
+    public const string TableName = "fruits-cluster-tests";
+    private readonly List<ChildProcess> _silos = [];
+
+    public IReadOnlyList<ChildProcess> Silos => _silos;
+
+    /// <summary>The environment every process of this cluster gets: the same keys the ECS task definition sets.</summary>
+    public Dictionary<string, string> Environment => new()
+    {
+        ["Fruits__Silo__Clustering"] = "DynamoDB",
+        ["Fruits__Silo__ClusterId"] = clusterId,
+        ["Fruits__Silo__ServiceId"] = "fruits-tests",
+        ["Fruits__Silo__AdvertisedIP"] = "127.0.0.1",
+        ["Fruits__DynamoDB__TableName"] = TableName,
+        ["Fruits__DynamoDB__Service"] = moto.Endpoint,
+        ["Fruits__Featurizer__MaxConcurrentBatches"] = "1",
+        ["AWS_ACCESS_KEY_ID"] = "testing",
+        ["AWS_SECRET_ACCESS_KEY"] = "testing",
+        ["AWS_REGION"] = "us-east-1",
+        ["AWS_ENDPOINT_URL_S3"] = moto.Endpoint,
+        ["Serilog__MinimumLevel__Default"] = "Warning",
+    };
+
+    public ChildProcess StartSilo()
+    {
+        var environment = Environment;
+        environment["Fruits__Silo__SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        environment["Fruits__Silo__GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var silo = ChildProcess.Start("fruits-silo", [], environment);
+        _silos.Add(silo);
+        return silo;
+    }
+
+    /// <summary>Waits until the membership table lists <paramref name="count"/> active silos of this cluster.</summary>
+    public async Task WaitForActiveSilosAsync(int count, TimeSpan timeout)
+    {
+        using var dynamo = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("testing", "testing"), new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint });
+        var deadline = DateTime.UtcNow + timeout;
+        var active = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var rows = await dynamo.QueryAsync(new QueryRequest
+                {
+                    TableName = TableName,
+                    KeyConditionExpression = "DeploymentId = :c",
+                    ExpressionAttributeValues = new() { [":c"] = new AttributeValue { S = clusterId } },
+                    ConsistentRead = true,
+                });
+                active = rows.Items.Count(r => r.TryGetValue("Status", out var s) && s.N == "3");
+                if (active >= count)
+                {
+                    return;
+                }
+            }
+            catch (ResourceNotFoundException)
+            {
+            }
+
+            foreach (var silo in _silos.Where(s => s.HasExited))
+            {
+                throw new InvalidOperationException($"a silo exited with {silo.ExitCode}:\n{silo.Output}");
+            }
+
+            await Task.Delay(500);
+        }
+
+        throw new TimeoutException($"{active} of {count} silos became active; output:\n{string.Join("\n---\n", _silos.Select(s => s.Output))}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in _silos)
+        {
+            await silo.DisposeAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
