@@ -122,9 +122,10 @@ public sealed class ClusterConnection : IAsyncDisposable
     private static void ConfigureQuietLogging(HostApplicationBuilder builder, bool verbose) =>
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Serilog:MinimumLevel:Default"] = verbose ? "Information" : "Error",
-            ["Serilog:MinimumLevel:Override:Orleans"] = verbose ? "Warning" : "Error",
-            ["Serilog:MinimumLevel:Override:Microsoft"] = "Error",
+            // Without --verbose the console is the user's: failures reach them as one line from the command itself.
+            ["Serilog:MinimumLevel:Default"] = verbose ? "Information" : "Fatal",
+            ["Serilog:MinimumLevel:Override:Orleans"] = verbose ? "Warning" : "Fatal",
+            ["Serilog:MinimumLevel:Override:Microsoft"] = verbose ? "Warning" : "Fatal",
         });
 
     private static int FreePort()

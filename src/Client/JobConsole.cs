@@ -9,15 +9,42 @@ public sealed class JobConsole(IAnsiConsole console, bool json)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
-    public async Task<JobStatus> WatchAsync(IJobGrain job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Polls until the job ends. With <paramref name="spec"/>, a job whose grain was lost with its silo
+    /// (it answers NotStarted again) is started once more: it resumes from what is stored.
+    /// </summary>
+    public async Task<JobStatus> WatchAsync(IJobGrain job, CancellationToken cancellationToken, JobSpec? spec = null)
     {
         var status = await job.GetStatus();
+        var failingSince = (DateTime?)null;
+        async Task<JobStatus> Poll()
+        {
+            try
+            {
+                var next = await job.GetStatus();
+                next = next.Phase == JobPhase.NotStarted && spec is not null ? await job.Start(spec) : next;
+                failingSince = null;
+                return next;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A silo dying under the job makes a poll or two fail until membership catches up.
+                failingSince ??= DateTime.UtcNow;
+                if (DateTime.UtcNow - failingSince > TimeSpan.FromMinutes(1))
+                {
+                    throw;
+                }
+
+                return status;
+            }
+        }
+
         if (json || !console.Profile.Capabilities.Interactive)
         {
             while (!status.IsFinished)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
-                status = await job.GetStatus();
+                status = await Poll();
             }
 
             return status;
@@ -42,7 +69,7 @@ public sealed class JobConsole(IAnsiConsole console, bool json)
                     }
 
                     await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
-                    status = await job.GetStatus();
+                    status = await Poll();
                 }
             });
         return status;

@@ -55,7 +55,7 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
                 : await ClusterConnection.StartEmbeddedAsync(verbose, cancellationToken);
             var job = cluster.Grains.GetGrain<IJobGrain>(jobId);
             await job.Start(spec);
-            return console.Report(await console.WatchAsync(job, cancellationToken));
+            return console.Report(await console.WatchAsync(job, cancellationToken, spec));
         }
 
         case "submit":

@@ -21,4 +21,7 @@ public sealed record JobSummary
     [Id(14)] public required double ImagesPerSecond { get; init; }
     [Id(15)] public required string ModelSha256 { get; init; }
     [Id(16)] public required IReadOnlyDictionary<string, int> BatchesPerSilo { get; init; }
+
+    /// <summary>Batches found already stored by an earlier, interrupted run of this job and not featurized again.</summary>
+    [Id(17)] public int BatchesResumed { get; init; }
 }

@@ -81,7 +81,16 @@ public sealed class JobGrain(
             throw new ArgumentException($"threshold must be within (0, 1], got {spec.Selection.Threshold}");
         }
 
-        await stores.Open(spec.Input).CheckAccessAsync(forWrite: false);
+        var input = stores.Open(spec.Input);
+        await input.CheckAccessAsync(forWrite: false);
+        await using (var images = new ImageLister().ListAsync(input).GetAsyncEnumerator())
+        {
+            if (!await images.MoveNextAsync())
+            {
+                throw new InvalidOperationException($"{spec.Input} holds no .jpg or .jpeg images");
+            }
+        }
+
         var output = stores.Open(spec.Output);
         await output.CheckAccessAsync(forWrite: true);
         if (spec.Overwrite)
@@ -181,6 +190,7 @@ public sealed class JobGrain(
                     }
                 });
                 pca = await aggregator.Fit(spec.Selection);
+                await output.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(pca));
             });
 
             _phase = JobPhase.Projecting;
@@ -197,16 +207,14 @@ public sealed class JobGrain(
             _phase = JobPhase.Writing;
             await Timed("write", async () =>
             {
-                await output.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(pca));
                 var plots = new PlotRenderer();
                 await output.WriteAsync(OutputLayout.VariancePlot, plots.VarianceCurve(pca));
                 await output.WriteAsync(OutputLayout.ScatterPlot, plots.Scatter(points));
                 await WriteErrorsAsync(output);
-                _summary = BuildSummary(jobId, spec, pca, modelInfo.Sha256, total.Elapsed.TotalSeconds);
-                await output.WriteAsync(OutputLayout.Summary, JsonSerializer.SerializeToUtf8Bytes(_summary, Json));
-                await output.WriteAsync(OutputLayout.Success, Array.Empty<byte>());
             });
-            _summary = _summary! with { TotalSeconds = total.Elapsed.TotalSeconds, PhaseSeconds = new Dictionary<string, double>(_phaseSeconds) };
+            _summary = BuildSummary(jobId, spec, pca, modelInfo.Sha256, total.Elapsed.TotalSeconds) with { BatchesResumed = resumed.Count };
+            await output.WriteAsync(OutputLayout.Summary, JsonSerializer.SerializeToUtf8Bytes(_summary, Json));
+            await output.WriteAsync(OutputLayout.Success, Array.Empty<byte>());
             _phase = JobPhase.Completed;
             logger.LogInformation("Job {JobId} completed: {Images} images, k={K}, {Rate:F1} images/s", jobId, _imagesDone, pca.K, _summary.ImagesPerSecond);
         }

@@ -1,28 +1,36 @@
 using System.Collections.Concurrent;
+using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
+using Fruits.Pipeline.Storage;
 
 namespace Fruits.Grains;
 
-/// <summary>The fitted PCA of recent jobs, fetched once per silo rather than once per batch.</summary>
-public sealed class PcaModelCache(IGrainFactory grains)
+/// <summary>
+/// The fitted PCA of recent jobs, read once per silo from the job's pca_model.json. Reading it from
+/// storage rather than from the aggregator grain keeps projection going when that grain's silo is lost.
+/// </summary>
+public sealed class PcaModelCache(IObjectStoreFactory stores)
 {
     private const int MaxJobs = 8;
     private readonly ConcurrentDictionary<string, Lazy<Task<PcaProjector>>> _projectors = new();
 
-    public Task<PcaProjector> GetProjectorAsync(string jobId)
+    public Task<PcaProjector> GetProjectorAsync(string jobId, StorageLocation output)
     {
         if (_projectors.Count > MaxJobs)
         {
             _projectors.Clear();
         }
 
-        return _projectors.GetOrAdd(jobId, id => new Lazy<Task<PcaProjector>>(() => LoadAsync(id))).Value;
+        // Keyed by job and output: a job re-run into the same folder after --overwrite gets a fresh model.
+        return _projectors.GetOrAdd($"{jobId}|{output.Uri}", _ => new Lazy<Task<PcaProjector>>(() => LoadAsync(output))).Value;
     }
 
-    private async Task<PcaProjector> LoadAsync(string jobId)
+    private async Task<PcaProjector> LoadAsync(StorageLocation output)
     {
-        var model = await grains.GetGrain<IPcaAggregatorGrain>(jobId).GetModel()
-            ?? throw new InvalidOperationException($"job {jobId} has no fitted PCA yet");
-        return new PcaProjector(model);
+        var store = stores.Open(output);
+        await using var stream = await store.OpenReadAsync(OutputLayout.PcaModel);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer);
+        return new PcaProjector(PcaModelJson.Deserialize(buffer.ToArray()));
     }
 }

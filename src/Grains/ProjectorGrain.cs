@@ -22,7 +22,7 @@ public sealed class ProjectorGrain(
     {
         var clock = Stopwatch.StartNew();
         var output = stores.Open(request.Output);
-        var projector = await models.GetProjectorAsync(request.JobId);
+        var projector = await models.GetProjectorAsync(request.JobId, request.Output);
         var rows = await ParquetParts.ReadAsync<FeatureRow>(output, OutputLayout.FeaturesPart(request.BatchIndex));
 
         var dimension = projector.Model.Dimension;

@@ -49,6 +49,9 @@ public sealed class PlotRenderer(int width = 1200, int height = 800)
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
 
+    /// <summary>Category20 pairs a dark and a light shade of each hue: take the ten dark ones first.</summary>
+    private static int DistinctColour(int index) => index < 10 ? index * 2 : ((index - 10) * 2) + 1;
+
     public byte[] Scatter(IReadOnlyList<ScatterPoint> points)
     {
         var plot = new Plot();
@@ -69,7 +72,7 @@ public sealed class PlotRenderer(int width = 1200, int height = 800)
         foreach (var label in top.Order(StringComparer.Ordinal))
         {
             var group = points.Where(p => p.Label == label).ToList();
-            var scatter = plot.Add.ScatterPoints(group.Select(p => (double)p.X).ToArray(), group.Select(p => (double)p.Y).ToArray(), palette.GetColor(index++ * 2 % 20));
+            var scatter = plot.Add.ScatterPoints(group.Select(p => (double)p.X).ToArray(), group.Select(p => (double)p.Y).ToArray(), palette.GetColor(DistinctColour(index++)));
             scatter.MarkerSize = 5;
             scatter.LegendText = label;
         }

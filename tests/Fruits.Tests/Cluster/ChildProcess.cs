@@ -8,12 +8,14 @@ public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly ConcurrentQueue<string> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
 
     private ChildProcess(Process process)
     {
         _process = process;
-        _process.OutputDataReceived += (_, e) => Record(e.Data);
-        _process.ErrorDataReceived += (_, e) => Record(e.Data);
+        _process.OutputDataReceived += (_, e) => Record(e.Data, _stdout);
+        _process.ErrorDataReceived += (_, e) => Record(e.Data, _stderr);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
@@ -25,6 +27,10 @@ public sealed class ChildProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     public string Output => string.Join('\n', _output);
+
+    public string StandardOutput => string.Join('\n', _stdout);
+
+    public string StandardError => string.Join('\n', _stderr);
 
     /// <summary>Starts <paramref name="executable"/> from the test's own output folder, where the build copies it.</summary>
     public static ChildProcess Start(string executable, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
@@ -52,6 +58,7 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         using var cancel = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cancel.Token);
+        _process.WaitForExit(); // drains the redirected streams
         return _process.ExitCode;
     }
 
@@ -69,11 +76,12 @@ public sealed class ChildProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private void Record(string? line)
+    private void Record(string? line, ConcurrentQueue<string> stream)
     {
         if (line is not null)
         {
             _output.Enqueue(line);
+            stream.Enqueue(line);
         }
     }
 }

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using Fruits.Tests.Cluster;
+using Fruits.Tests.EndToEnd;
+
+namespace Fruits.Tests.Reliability;
+
+/// <summary>A bad request stops the real `fruits` process with one readable line and a non-zero exit code.</summary>
+public sealed class BadRequestTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public static TheoryData<string, string[], int, string> ArgumentCases => new()
+    {
+        { "threshold above 1", ["--threshold", "1.5"], 2, "--threshold must be within (0, 1]" },
+        { "threshold zero", ["--threshold", "0"], 2, "--threshold must be within (0, 1]" },
+        { "k zero", ["--k", "0"], 2, "--k must be within [1, 1280]" },
+        { "k too large", ["--k", "1281"], 2, "--k must be within [1, 1280]" },
+        { "batch size zero", ["--batch-size", "0"], 2, "--batch-size must be positive" },
+        { "batch size not a number", ["--batch-size", "many"], 2, "--batch-size must be an integer" },
+        { "threshold and k", ["--threshold", "0.8", "--k", "4"], 2, "either --threshold or --k" },
+        { "unknown option", ["--thresold", "0.8"], 2, "unknown option --thresold" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ArgumentCases))]
+    public async Task Bad_arguments_are_refused_before_any_work(string name, string[] extra, int exitCode, string message)
+    {
+        var input = ImageSubset.CopyTo(_temp.Combine("input"), 1, 2);
+        var result = await RunAsync(["run", "--input", input, "--output", _temp.Combine("out"), .. extra]);
+        AssertRefused(result, exitCode, message, name);
+        Assert.False(Directory.Exists(_temp.Combine("out")), "nothing may be written");
+    }
+
+    [Fact]
+    public async Task Missing_input_is_refused()
+    {
+        var result = await RunAsync(["run", "--input", _temp.Combine("nowhere"), "--output", _temp.Combine("out")]);
+        AssertRefused(result, 2, "does not exist", "missing input");
+    }
+
+    [Fact]
+    public async Task Input_without_images_is_refused_before_dispatch()
+    {
+        var empty = Directory.CreateDirectory(_temp.Combine("empty")).FullName;
+        File.WriteAllText(Path.Combine(empty, "readme.txt"), "no images here");
+        var result = await RunAsync(["run", "--input", empty, "--output", _temp.Combine("out")]);
+        AssertRefused(result, 2, "holds no .jpg or .jpeg images", "empty input");
+        Assert.False(Directory.Exists(_temp.Combine("out/_work")));
+    }
+
+    [Fact]
+    public async Task Output_holding_a_finished_job_is_refused_without_overwrite()
+    {
+        var input = ImageSubset.CopyTo(_temp.Combine("input"), 1, 2);
+        var output = Directory.CreateDirectory(_temp.Combine("out")).FullName;
+        File.WriteAllText(Path.Combine(output, "_SUCCESS"), "");
+        File.WriteAllText(Path.Combine(output, "keep-me.txt"), "a user's file");
+        var result = await RunAsync(["run", "--input", input, "--output", output]);
+        AssertRefused(result, 2, "already holds a finished job; pass --overwrite", "finished output");
+        Assert.True(File.Exists(Path.Combine(output, "_SUCCESS")));
+        Assert.True(File.Exists(Path.Combine(output, "keep-me.txt")));
+    }
+
+    [Fact]
+    public async Task Output_that_cannot_be_written_is_refused()
+    {
+        var input = ImageSubset.CopyTo(_temp.Combine("input"), 1, 2);
+        var blocker = _temp.Combine("a-file");
+        File.WriteAllText(blocker, "a file where a folder would have to be");
+        var result = await RunAsync(["run", "--input", input, "--output", Path.Combine(blocker, "out")]);
+        AssertRefused(result, 2, "not writable", "unwritable output");
+    }
+
+    [Fact]
+    public async Task Unreachable_cluster_exits_with_code_3()
+    {
+        var result = await RunAsync(["status", "some-job", "--gateway-port", ClosedPort().ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        AssertRefused(result, 3, "cannot reach the cluster", "unreachable cluster");
+    }
+
+    [Fact]
+    public async Task Unknown_command_is_refused()
+    {
+        var result = await RunAsync(["frobnicate"]);
+        AssertRefused(result, 2, "unknown command 'frobnicate'", "unknown command");
+    }
+
+    private static void AssertRefused((int ExitCode, string Stdout, string Stderr) result, int exitCode, string message, string name)
+    {
+        Assert.True(result.ExitCode == exitCode, $"{name}: exit {result.ExitCode}, stderr: {result.Stderr}");
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"{name}: expected one line, got:\n{result.Stderr}");
+        Assert.Contains(message, lines[0]);
+        Assert.StartsWith("fruits: ", lines[0]);
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string[] arguments)
+    {
+        await using var process = ChildProcess.Start("fruits", arguments, new Dictionary<string, string>());
+        var exit = await process.WaitAsync(TimeSpan.FromMinutes(2));
+        return (exit, process.StandardOutput, process.StandardError);
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
