@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
+using Fruits.Pipeline.Listing;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
@@ -41,7 +42,7 @@ public sealed class FeaturizerGrain(
         var clock = Stopwatch.StartNew();
         var input = stores.Open(request.Input);
         var output = stores.Open(request.Output);
-        var images = request.Images;
+        var images = await BatchManifest.ReadAsync(output, request.BatchIndex);
         var inferenceBatch = _input.Length / ImagePreprocessor.TensorLength;
 
         var features = new float[images.Count * OnnxFeaturizer.FeatureLength];

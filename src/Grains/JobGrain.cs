@@ -27,7 +27,8 @@ public sealed class JobGrain(
     private readonly Dictionary<string, int> _batchesPerSilo = [];
     private JobSpec? _spec;
     private JobPhase _phase = JobPhase.NotStarted;
-    private List<ImageEntry[]> _batches = [];
+    private readonly HashSet<string> _labels = new(StringComparer.Ordinal);
+    private int _batchCount;
     private int _imagesTotal;
     private int _imagesDone;
     private int _imagesFailed;
@@ -104,13 +105,14 @@ public sealed class JobGrain(
     }
 
     /// <summary>Deletes what a job writes, and nothing else a user may keep in that folder.</summary>
-    private static async Task ClearAsync(IObjectStore output)
+    /// <param name="keepPlan">Keep _job/: the batch manifests of the listing that just ran are there.</param>
+    private static async Task ClearAsync(IObjectStore output, bool keepPlan = false)
     {
         var ours = new List<string>();
         await foreach (var item in output.ListAsync(string.Empty))
         {
             var key = item.Key;
-            if (key.StartsWith("_work/", StringComparison.Ordinal) || key.StartsWith("_job/", StringComparison.Ordinal)
+            if (key.StartsWith("_work/", StringComparison.Ordinal) || (!keepPlan && key.StartsWith("_job/", StringComparison.Ordinal))
                 || (key.StartsWith("part-", StringComparison.Ordinal) && key.EndsWith(".parquet", StringComparison.Ordinal))
                 || key is OutputLayout.PcaModel or OutputLayout.Summary or OutputLayout.Errors or OutputLayout.Success
                 || key.EndsWith(".png", StringComparison.Ordinal) && !key.Contains('/'))
@@ -137,14 +139,14 @@ public sealed class JobGrain(
             var modelInfo = await model.GetAsync();
 
             var listingHash = "";
-            await Timed("listing", async () => listingHash = await ListAsync(input, spec.BatchSize));
+            await Timed("listing", async () => listingHash = await ListAsync(input, output, spec.BatchSize));
             if (_imagesTotal == 0)
             {
                 throw new InvalidOperationException($"{spec.Input} holds no .jpg or .jpeg images");
             }
 
             var plan = new JobPlan(jobId, spec.Input.Uri, spec.Output.Uri, spec.BatchSize, spec.Selection.Threshold, spec.Selection.FixedK,
-                modelInfo.Sha256, _imagesTotal, _batches.Count, listingHash);
+                modelInfo.Sha256, _imagesTotal, _batchCount, listingHash);
             var resumed = await FindResumableBatchesAsync(output, plan);
             await output.WriteAsync(OutputLayout.Plan, JsonSerializer.SerializeToUtf8Bytes(plan, Json));
 
@@ -152,8 +154,8 @@ public sealed class JobGrain(
             _featurizeClock = Stopwatch.StartNew();
             var succeededBatches = new List<int>();
             var featurized = new List<int>();
-            await Timed("featurize", () => DispatchAsync(Enumerable.Range(0, _batches.Count).Where(b => !resumed.Contains(b)), (worker, batch) =>
-                worker.Featurize(new FeaturizeRequest(jobId, batch, spec.Input, spec.Output, _batches[batch])), outcome =>
+            await Timed("featurize", () => DispatchAsync(Enumerable.Range(0, _batchCount).Where(b => !resumed.Contains(b)), (worker, batch) =>
+                worker.Featurize(new FeaturizeRequest(jobId, batch, spec.Input, spec.Output)), outcome =>
                 {
                     _imagesDone += outcome.Succeeded;
                     _imagesFailed += outcome.Failed;
@@ -249,7 +251,7 @@ public sealed class JobGrain(
         if (previous is null || !previous.CanResume(plan))
         {
             logger.LogWarning("Job {JobId}: {Output} holds unfinished work of a different plan; starting over", plan.JobId, plan.Output);
-            await ClearAsync(output);
+            await ClearAsync(output, keepPlan: true);
             return resumable;
         }
 
@@ -267,26 +269,30 @@ public sealed class JobGrain(
         return resumable;
     }
 
-    /// <summary>Lists and cuts batches; returns a hash of the listing so a resume can tell the input is unchanged.</summary>
-    private async Task<string> ListAsync(IObjectStore input, int batchSize)
+    /// <summary>
+    /// Lists and cuts batches as the listing streams, writing each batch's manifest to the output store;
+    /// returns a hash of the listing so a resume can tell the input is unchanged.
+    /// </summary>
+    private async Task<string> ListAsync(IObjectStore input, IObjectStore output, int batchSize)
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         var current = new List<ImageEntry>(batchSize);
         await foreach (var image in new ImageLister().ListAsync(input))
         {
             hash.AppendData(System.Text.Encoding.UTF8.GetBytes(image.Key + "\n"));
+            _labels.Add(image.Label);
             current.Add(image);
             _imagesTotal++;
             if (current.Count == batchSize)
             {
-                _batches.Add([.. current]);
+                await BatchManifest.WriteAsync(output, _batchCount++, current);
                 current.Clear();
             }
         }
 
         if (current.Count > 0)
         {
-            _batches.Add([.. current]);
+            await BatchManifest.WriteAsync(output, _batchCount++, current);
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
@@ -403,8 +409,8 @@ public sealed class JobGrain(
         ImagesFound = _imagesTotal,
         ImagesSucceeded = _imagesDone,
         ImagesFailed = _imagesFailed,
-        Labels = _batches.SelectMany(b => b).Select(i => i.Label).Distinct(StringComparer.Ordinal).Count(),
-        Batches = _batches.Count,
+        Labels = _labels.Count,
+        Batches = _batchCount,
         BatchSize = spec.BatchSize,
         K = pca.K,
         VarianceKept = pca.VarianceKept,
@@ -429,7 +435,7 @@ public sealed class JobGrain(
         _imagesTotal,
         _imagesDone,
         _imagesFailed,
-        _batches.Count,
+        _batchCount,
         _batchesDone,
         _featurizeClock.Elapsed.TotalSeconds > 0 ? (_imagesDone + _imagesFailed) / _featurizeClock.Elapsed.TotalSeconds : 0,
         _error,

@@ -13,6 +13,8 @@ public static class OutputLayout
     public const string FeaturesPrefix = "_work/features/";
     public const string ErrorsPrefix = "_work/errors/";
 
+    public static string BatchManifest(int batch) => $"_job/batches/batch-{batch:D6}.json";
+
     public static string FeaturesPart(int batch) => $"{FeaturesPrefix}batch-{batch:D6}.parquet";
 
     public static string ErrorsPart(int batch) => $"{ErrorsPrefix}batch-{batch:D6}.parquet";
