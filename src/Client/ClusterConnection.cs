@@ -126,6 +126,7 @@ public sealed class ClusterConnection : IAsyncDisposable
             ["Serilog:MinimumLevel:Default"] = verbose ? "Information" : "Fatal",
             ["Serilog:MinimumLevel:Override:Orleans"] = verbose ? "Warning" : "Fatal",
             ["Serilog:MinimumLevel:Override:Microsoft"] = verbose ? "Warning" : "Fatal",
+            ["Serilog:MinimumLevel:Override:Polly"] = verbose ? "Warning" : "Fatal",
         });
 
     private static int FreePort()

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Fruits.Grains;
+using Fruits.Pipeline.Plots;
+using Fruits.Pipeline.Statistics;
+using Fruits.Pipeline.Storage;
+using Fruits.Tests.Cluster;
+using Fruits.Tests.EndToEnd;
+using SkiaSharp;
+
+namespace Fruits.Tests.Results;
+
+/// <summary>The pictures and the `inspect` / `export-csv` commands, on a real job's output.</summary>
+[Collection(TwoSiloCollection.Name)]
+public sealed class ResultToolsTests(TwoSiloClusterFixture fixture) : IAsyncLifetime
+{
+    private readonly TempDirectory _temp = new();
+    private string _input = "";
+    private string _output = "";
+
+    public async Task InitializeAsync()
+    {
+        _input = ImageSubset.CopyTo(_temp.Combine("input"), labels: 14, perLabel: 6);
+        _output = _temp.Combine("output");
+        var spec = new JobSpec(StorageLocation.Parse(_input), StorageLocation.Parse(_output), new PcaSelection(0.75), 16);
+        var status = await fixture.RunJobAsync($"results-tools-{Guid.NewGuid():N}", spec, TimeSpan.FromMinutes(5));
+        Assert.True(status.Phase == JobPhase.Completed, $"{status.Phase}: {status.Error}");
+    }
+
+    public Task DisposeAsync()
+    {
+        _temp.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Theory]
+    [InlineData("explained_variance.png")]
+    [InlineData("pca_scatter.png")]
+    public void Plots_are_written_and_decode_at_the_expected_size(string name)
+    {
+        using var bitmap = SKBitmap.Decode(Path.Combine(_output, name));
+        Assert.NotNull(bitmap);
+        var renderer = new PlotRenderer();
+        Assert.Equal(renderer.Width, bitmap.Width);
+        Assert.Equal(renderer.Height, bitmap.Height);
+        // Not a blank canvas: a real plot has many distinct colours.
+        var colours = new HashSet<uint>();
+        for (var y = 0; y < bitmap.Height; y += 7)
+        {
+            for (var x = 0; x < bitmap.Width; x += 7)
+            {
+                colours.Add((uint)bitmap.GetPixel(x, y));
+            }
+        }
+
+        Assert.True(colours.Count > 20, $"{name} has only {colours.Count} colours");
+    }
+
+    [Fact]
+    public async Task Inspect_reports_schema_counts_and_filters()
+    {
+        var all = await RunJsonAsync(["inspect", _output, "--json"]);
+        Assert.Equal(84, all.GetProperty("rows").GetInt32());
+        Assert.Equal(14, all.GetProperty("labels").EnumerateObject().Count());
+        Assert.Equal("list<float> (1280)", all.GetProperty("schema").GetProperty("features").GetString());
+        Assert.Equal(5, all.GetProperty("head").GetArrayLength());
+
+        var label = Directory.GetDirectories(_input).Order(StringComparer.Ordinal).First();
+        var filtered = await RunJsonAsync(["inspect", _output, "--label", Path.GetFileName(label), "--json"]);
+        Assert.Equal(6, filtered.GetProperty("rows").GetInt32());
+
+        var one = Directory.GetFiles(label).Order(StringComparer.Ordinal).First();
+        var byPath = await RunJsonAsync(["inspect", _output, "--path", one, "--json"]);
+        Assert.Equal(1, byPath.GetProperty("rows").GetInt32());
+    }
+
+    [Fact]
+    public async Task Export_csv_writes_the_seeds_columns_with_the_image_as_base64()
+    {
+        var csv = _temp.Combine("export.csv");
+        await using (var export = ChildProcess.Start("fruits", ["export-csv", _output, csv], new Dictionary<string, string>()))
+        {
+            Assert.True(await export.WaitAsync(TimeSpan.FromMinutes(2)) == 0, export.Output);
+        }
+
+        using var db = new DuckDb();
+        var file = DuckDb.Quote(csv);
+        Assert.Equal(84, db.Scalar<int>($"SELECT count(*) FROM read_csv({file}, header = true)"));
+        var row = db.Rows($"SELECT path, label, pca_features, image_base64 FROM read_csv({file}, header = true) ORDER BY path LIMIT 1").Single();
+        var path = (string)row[0]!;
+        Assert.Equal(File.ReadAllBytes(path), Convert.FromBase64String((string)row[3]!));
+        var pca = JsonSerializer.Deserialize<float[]>((string)row[2]!)!;
+        var k = db.Scalar<int>($"SELECT len(pca_features) FROM read_parquet({DuckDb.Quote(Path.Combine(_output, "part-*.parquet"))}) LIMIT 1");
+        Assert.Equal(k, pca.Length);
+        Assert.Equal(Path.GetFileName(Path.GetDirectoryName(path)), (string)row[1]!);
+    }
+
+    private static async Task<JsonElement> RunJsonAsync(string[] arguments)
+    {
+        await using var process = ChildProcess.Start("fruits", arguments, new Dictionary<string, string>());
+        Assert.True(await process.WaitAsync(TimeSpan.FromMinutes(2)) == 0, process.Output);
+        return JsonDocument.Parse(process.StandardOutput).RootElement.Clone();
+    }
+}
