@@ -32,6 +32,7 @@ public sealed class BadInputJobTests(TwoSiloClusterFixture fixture) : IDisposabl
             ["bomb.jpg"] = "over the 50000000 limit",
             ["dangling.jpg"] = "not found",
             ["folder.jpg"] = "",
+            ["huge.jpg"] = "over the 67108864-byte limit",
         };
         File.WriteAllBytes(Path.Combine(bad, "zero.jpg"), []);
         File.WriteAllText(Path.Combine(bad, "text.jpg"), "just some text, not a photo");
@@ -40,12 +41,18 @@ public sealed class BadInputJobTests(TwoSiloClusterFixture fixture) : IDisposabl
         File.WriteAllBytes(Path.Combine(bad, "bomb.jpg"), WithDeclaredSize(realBytes, 30000, 30000));
         File.CreateSymbolicLink(Path.Combine(bad, "dangling.jpg"), Path.Combine(bad, "no-such-target.jpg"));
         Directory.CreateDirectory(Path.Combine(bad, "folder.jpg", "inner")); // a folder named like an image: listed as a folder, not a file
+        using (var huge = File.Create(Path.Combine(bad, "huge.jpg")))
+        {
+            huge.SetLength(65L * 1024 * 1024); // sparse: over the 64 MiB default limit without using the disk
+        }
 
         // Good but unusual: decoded like Pillow would.
         File.WriteAllBytes(Path.Combine(odd, "a png named.jpg"), Encode(realBytes, SKEncodedImageFormat.Png));
         File.WriteAllBytes(Path.Combine(odd, "webp ünïcode 'quoted' \"name\".jpg"), Encode(realBytes, SKEncodedImageFormat.Webp));
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "resize", "gray.jpg"), Path.Combine(odd, "gray.jpg"));
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "resize", "cmyk.jpg"), Path.Combine(odd, "cmyk.JPG"));
+        File.WriteAllBytes(Path.Combine(odd, "sixteen-bit.jpg"), SixteenBitPng(realBytes));
+        File.WriteAllBytes(Path.Combine(odd, "with-alpha.jpg"), Reencode(realBytes, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         File.WriteAllText(Path.Combine(odd, "notes.txt"), "not an image name: never listed");
         // A symlink loop back to the input root must neither hang the listing nor duplicate images.
         Directory.CreateSymbolicLink(Path.Combine(odd, "loop"), input);
@@ -54,7 +61,7 @@ public sealed class BadInputJobTests(TwoSiloClusterFixture fixture) : IDisposabl
         var status = await fixture.RunJobAsync("bad-inputs", spec, TimeSpan.FromMinutes(5));
 
         Assert.True(status.Phase == JobPhase.Completed, $"ended {status.Phase}: {status.Error}");
-        const int good = 24 + 4;
+        const int good = 24 + 6;
         var errorsExpected = expectedErrors.Count - 1; // folder.jpg is a folder: not an image file at all
         Assert.Equal(good, status.Summary!.ImagesSucceeded);
         Assert.Equal(errorsExpected, status.Summary.ImagesFailed);
@@ -73,7 +80,7 @@ public sealed class BadInputJobTests(TwoSiloClusterFixture fixture) : IDisposabl
         var parts = DuckDb.Quote(_temp.Combine("output/part-*.parquet"));
         Assert.Equal(good, db.Scalar<int>($"SELECT count(DISTINCT path) FROM read_parquet({parts})"));
         Assert.Equal(good, db.Scalar<int>($"SELECT count(*) FROM read_parquet({parts})"));
-        Assert.Equal(4, db.Scalar<int>($"SELECT count(*) FROM read_parquet({parts}) WHERE label = 'Odd names'"));
+        Assert.Equal(6, db.Scalar<int>($"SELECT count(*) FROM read_parquet({parts}) WHERE label = 'Odd names'"));
         Assert.Equal(1, db.Scalar<int>($"SELECT count(*) FROM read_parquet({parts}) WHERE path LIKE '%ünïcode ''quoted'' \"name\".jpg'"));
     }
 
@@ -92,6 +99,84 @@ public sealed class BadInputJobTests(TwoSiloClusterFixture fixture) : IDisposabl
         }
 
         throw new InvalidOperationException("no JPEG frame header");
+    }
+
+    /// <summary>
+    /// The image as a 16-bit-per-channel RGB PNG, written by hand: Skia decodes such files but does not
+    /// encode them, and the format is small enough to write exactly.
+    /// </summary>
+    private static byte[] SixteenBitPng(byte[] jpeg)
+    {
+        using var source = SKBitmap.Decode(jpeg);
+        using var raw = new MemoryStream();
+        for (var y = 0; y < source.Height; y++)
+        {
+            raw.WriteByte(0); // filter: none
+            for (var x = 0; x < source.Width; x++)
+            {
+                var c = source.GetPixel(x, y);
+                foreach (var v in new[] { c.Red, c.Green, c.Blue })
+                {
+                    raw.WriteByte(v); // 16-bit big-endian sample v * 257
+                    raw.WriteByte(v);
+                }
+            }
+        }
+
+        using var compressed = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            raw.Position = 0;
+            raw.CopyTo(zlib);
+        }
+
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, source.Width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), source.Height);
+        header[8] = 16; // bit depth
+        header[9] = 2; // RGB
+        using var png = new MemoryStream();
+        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        Chunk(png, "IHDR", header);
+        Chunk(png, "IDAT", compressed.ToArray());
+        Chunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
+    private static void Chunk(Stream png, string type, byte[] data)
+    {
+        Span<byte> word = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
+        png.Write(word);
+        var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        png.Write(typed);
+        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typed));
+        png.Write(word);
+    }
+
+    private static uint Crc32(byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var i = 0; i < 8; i++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
+    /// <summary>The image as a PNG of another pixel layout (here: with an alpha channel), named .jpg.</summary>
+    private static byte[] Reencode(byte[] jpeg, SKColorType colorType, SKAlphaType alphaType)
+    {
+        using var source = SKBitmap.Decode(jpeg);
+        using var target = new SKBitmap(new SKImageInfo(source.Width, source.Height, colorType, alphaType));
+        Assert.True(source.CopyTo(target, colorType));
+        using var data = target.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
     }
 
     private static byte[] Encode(byte[] jpeg, SKEncodedImageFormat format)
