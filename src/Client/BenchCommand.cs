@@ -158,29 +158,30 @@ public static class BenchCommand
 
     private static double OnnxCeiling(string modelPath, int sessions, int threads, int batch, double seconds)
     {
-        var input = new float[batch * ImagePreprocessor.TensorLength];
-        new Random(42).NextBytes(new byte[1]);
-        for (var i = 0; i < input.Length; i++)
-        {
-            input[i] = (i % 255) / 127.5f - 1f;
-        }
-
-        var featurizers = Enumerable.Range(0, sessions).Select(_ => new OnnxFeaturizer(modelPath, threads)).ToList();
+        var featurizers = Enumerable.Range(0, sessions).Select(_ => new OnnxFeaturizer(modelPath, threads, batch)).ToList();
         try
         {
-            var counts = new int[sessions];
-            var outputs = featurizers.Select(_ => new float[batch * OnnxFeaturizer.FeatureLength]).ToArray();
-            for (var s = 0; s < sessions; s++)
+            foreach (var featurizer in featurizers)
             {
-                featurizers[s].Run(input, batch, outputs[s]); // warm-up
+                for (var i = 0; i < batch; i++)
+                {
+                    var slot = featurizer.InputSlot(i);
+                    for (var j = 0; j < slot.Length; j++)
+                    {
+                        slot[j] = (j % 255) / 127.5f - 1f;
+                    }
+                }
+
+                featurizer.Run(batch); // warm-up
             }
 
+            var counts = new int[sessions];
             var clock = Stopwatch.StartNew();
             Parallel.For(0, sessions, new ParallelOptions { MaxDegreeOfParallelism = sessions }, s =>
             {
                 while (clock.Elapsed.TotalSeconds < seconds)
                 {
-                    featurizers[s].Run(input, batch, outputs[s]);
+                    featurizers[s].Run(batch);
                     counts[s] += batch;
                 }
             });

@@ -27,14 +27,12 @@ public sealed class FeaturizerGrain(
     private readonly FeaturizerOptions _options = options.Value;
     private ImagePreprocessor? _preprocessor;
     private OnnxFeaturizer? _featurizer;
-    private float[] _input = [];
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var info = await model.GetAsync();
-        _featurizer = new OnnxFeaturizer(info.Path, _options.IntraOpThreads);
+        _featurizer = new OnnxFeaturizer(info.Path, _options.IntraOpThreads, Math.Max(1, _options.InferenceBatchSize));
         _preprocessor = new ImagePreprocessor(new ImageLimits(_options.MaxImagePixels, _options.MaxImageBytes));
-        _input = new float[Math.Max(1, _options.InferenceBatchSize) * ImagePreprocessor.TensorLength];
     }
 
     public async Task<BatchOutcome> Featurize(FeaturizeRequest request)
@@ -43,10 +41,11 @@ public sealed class FeaturizerGrain(
         var input = stores.Open(request.Input);
         var output = stores.Open(request.Output);
         var images = await BatchManifest.ReadAsync(output, request.BatchIndex);
-        var inferenceBatch = _input.Length / ImagePreprocessor.TensorLength;
+        var inferenceBatch = _featurizer!.MaxBatch;
 
         var features = new float[images.Count * OnnxFeaturizer.FeatureLength];
-        var rows = new List<FeatureRow>(images.Count);
+        var paths = new List<string>(images.Count);
+        var labels = new List<string>(images.Count);
         var errors = new List<ErrorRow>();
         var pending = 0;
 
@@ -55,8 +54,9 @@ public sealed class FeaturizerGrain(
             try
             {
                 var bytes = await input.ReadAllBytesAsync(image.Key, _options.MaxImageBytes);
-                _preprocessor!.Preprocess(bytes, _input.AsSpan(pending * ImagePreprocessor.TensorLength, ImagePreprocessor.TensorLength));
-                rows.Add(new FeatureRow { Path = image.Path, Label = image.Label });
+                _preprocessor!.Preprocess(bytes, _featurizer.InputSlot(pending));
+                paths.Add(image.Path);
+                labels.Add(image.Label);
                 pending++;
             }
             catch (Exception e) when (e is ImageDecodeException or StorageException or IOException or UnauthorizedAccessException)
@@ -67,24 +67,21 @@ public sealed class FeaturizerGrain(
 
             if (pending == inferenceBatch)
             {
-                Infer(pending, rows.Count - pending, features);
+                Infer(pending, paths.Count - pending, features);
                 pending = 0;
             }
         }
 
         if (pending > 0)
         {
-            Infer(pending, rows.Count - pending, features);
+            Infer(pending, paths.Count - pending, features);
         }
 
-        for (var i = 0; i < rows.Count; i++)
-        {
-            rows[i].Features = features.AsSpan(i * OnnxFeaturizer.FeatureLength, OnnxFeaturizer.FeatureLength).ToArray();
-        }
+        var table = new FeatureTable(paths, labels, features, OnnxFeaturizer.FeatureLength);
 
         // The part is written before the statistics are merged: the stored features are the source of
         // truth, so a merged batch always has its features on storage.
-        await ParquetParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), rows);
+        await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table);
         if (errors.Count > 0)
         {
             await ParquetParts.WriteAsync(output, OutputLayout.ErrorsPart(request.BatchIndex), errors);
@@ -94,23 +91,26 @@ public sealed class FeaturizerGrain(
             await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
         }
 
-        var statistics = rows.Count > 0
-            ? MomentStatistics.FromRows(features.AsSpan(0, rows.Count * OnnxFeaturizer.FeatureLength), rows.Count, OnnxFeaturizer.FeatureLength)
+        var statistics = table.Count > 0
+            ? MomentStatistics.FromRows(table.FeatureBlock, table.Count, table.Dimension)
             : MomentStatistics.Empty(OnnxFeaturizer.FeatureLength);
         await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge(request.BatchIndex, statistics);
 
         logger.LogInformation("Job {JobId} batch {BatchIndex}: {Succeeded} featurized, {Failed} failed in {Seconds:F2}s",
-            request.JobId, request.BatchIndex, rows.Count, errors.Count, clock.Elapsed.TotalSeconds);
-        return new BatchOutcome(request.BatchIndex, rows.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
+            request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);
+        return new BatchOutcome(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
     }
 
     public void Dispose() => _featurizer?.Dispose();
 
-    private void Infer(int count, int firstRow, float[] features) =>
-        _featurizer!.Run(
-            _input.AsSpan(0, count * ImagePreprocessor.TensorLength),
-            count,
-            features.AsSpan(firstRow * OnnxFeaturizer.FeatureLength, count * OnnxFeaturizer.FeatureLength));
+    private void Infer(int count, int firstRow, float[] features)
+    {
+        _featurizer!.Run(count);
+        for (var i = 0; i < count; i++)
+        {
+            _featurizer.Features(i).CopyTo(features.AsSpan((firstRow + i) * OnnxFeaturizer.FeatureLength, OnnxFeaturizer.FeatureLength));
+        }
+    }
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

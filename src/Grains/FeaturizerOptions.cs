@@ -17,8 +17,8 @@ public sealed class FeaturizerOptions
     /// <summary>ONNX Runtime intra-op threads per session.</summary>
     public int IntraOpThreads { get; set; } = 1;
 
-    /// <summary>Images per ONNX Runtime call.</summary>
-    public int InferenceBatchSize { get; set; } = 16;
+    /// <summary>Images per ONNX Runtime call. One is fastest on CPUs: a single image's activations stay in cache (see docs/BENCHMARKS.md).</summary>
+    public int InferenceBatchSize { get; set; } = 1;
 
     public long MaxImagePixels { get; set; } = 50_000_000;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
@@ -14,20 +15,15 @@ public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDe
     {
         var clock = Stopwatch.StartNew();
         var output = stores.Open(request.Output);
-        var rows = await ParquetParts.ReadAsync<FeatureRow>(output, OutputLayout.FeaturesPart(request.BatchIndex));
+        var table = await FeatureParts.ReadAsync(output, OutputLayout.FeaturesPart(request.BatchIndex));
         var failed = await output.ExistsAsync(OutputLayout.ErrorsPart(request.BatchIndex))
             ? (await ParquetParts.ReadAsync<ErrorRow>(output, OutputLayout.ErrorsPart(request.BatchIndex))).Count
             : 0;
 
-        var dimension = rows.Count > 0 ? rows[0].Features.Length : 1280;
-        var block = new float[rows.Count * dimension];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            rows[i].Features.CopyTo(block, i * dimension);
-        }
-
-        var statistics = rows.Count > 0 ? MomentStatistics.FromRows(block, rows.Count, dimension) : MomentStatistics.Empty(dimension);
+        var statistics = table.Count > 0
+            ? MomentStatistics.FromRows(table.FeatureBlock, table.Count, table.Dimension)
+            : MomentStatistics.Empty(OnnxFeaturizer.FeatureLength);
         await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge(request.BatchIndex, statistics);
-        return new BatchOutcome(request.BatchIndex, rows.Count, failed, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
+        return new BatchOutcome(request.BatchIndex, table.Count, failed, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
     }
 }

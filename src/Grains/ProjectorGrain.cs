@@ -23,38 +23,17 @@ public sealed class ProjectorGrain(
         var clock = Stopwatch.StartNew();
         var output = stores.Open(request.Output);
         var projector = await models.GetProjectorAsync(request.JobId, request.Output);
-        var rows = await ParquetParts.ReadAsync<FeatureRow>(output, OutputLayout.FeaturesPart(request.BatchIndex));
-
-        var dimension = projector.Model.Dimension;
+        var table = await FeatureParts.ReadAsync(output, OutputLayout.FeaturesPart(request.BatchIndex));
         var k = projector.Model.K;
-        var block = new float[rows.Count * dimension];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            rows[i].Features.CopyTo(block, i * dimension);
-        }
-
-        var projected = new float[rows.Count * k];
-        projector.Project(block, rows.Count, projected);
-
-        var result = new List<OutputRow>(rows.Count);
-        for (var i = 0; i < rows.Count; i++)
-        {
-            result.Add(new OutputRow
-            {
-                Path = rows[i].Path,
-                Label = rows[i].Label,
-                Features = rows[i].Features,
-                PcaFeatures = projected.AsSpan(i * k, k).ToArray(),
-            });
-        }
-
-        await ParquetParts.WriteAsync(output, OutputLayout.OutputPart(request.BatchIndex), result);
+        var projected = new float[table.Count * k];
+        projector.Project(table.FeatureBlock, table.Count, projected);
+        await FeatureParts.WriteProjectedAsync(output, OutputLayout.OutputPart(request.BatchIndex), table, projected, k);
 
         // A few points per batch are plenty for the PC1/PC2 picture and keep the reply small.
-        var points = result.Take(PointsPerBatch)
-            .Select(r => new ScatterPoint(r.PcaFeatures[0], r.PcaFeatures.Length > 1 ? r.PcaFeatures[1] : 0f, r.Label))
+        var points = Enumerable.Range(0, Math.Min(PointsPerBatch, table.Count))
+            .Select(i => new ScatterPoint(projected[i * k], k > 1 ? projected[(i * k) + 1] : 0f, table.Labels[i]))
             .ToList();
-        logger.LogDebug("Job {JobId} batch {BatchIndex}: projected {Rows} rows", request.JobId, request.BatchIndex, rows.Count);
-        return new BatchOutcome(request.BatchIndex, rows.Count, 0, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds, points);
+        logger.LogDebug("Job {JobId} batch {BatchIndex}: projected {Rows} rows", request.JobId, request.BatchIndex, table.Count);
+        return new BatchOutcome(request.BatchIndex, table.Count, 0, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds, points);
     }
 }

@@ -27,38 +27,57 @@ public sealed class ImageDecoder(ImageLimits limits)
 
         fixed (byte* data = encoded)
         {
-            // Wraps the caller's bytes without copying; the codec and its stream are disposed before the pin ends.
-            using var skData = SKData.Create((IntPtr)data, encoded.Length);
-            using var stream = new SKMemoryStream(skData);
-            using var codec = SKCodec.Create(stream, out var createResult);
-            if (codec is null) throw new ImageDecodeException(CreateFailure(createResult));
-
-            var info = codec.Info;
-            var width = info.Width;
-            var height = info.Height;
-            if (width <= 0 || height <= 0) throw new ImageDecodeException($"image has invalid dimensions {width}x{height}");
-            var pixels = (long)width * height;
-            // Checked on the header's declared size, before any pixel memory exists.
-            if (pixels > Limits.MaxPixels)
-                throw new ImageDecodeException($"image is {width}x{height} = {pixels} pixels, over the {Limits.MaxPixels} limit");
-            if (pixels * 4 > Array.MaxLength)
-                throw new ImageDecodeException($"image is {width}x{height} = {pixels} pixels, too large to decode in one buffer");
-
-            // Unpremul keeps the stored colour of translucent pixels, which is what convert('RGB') keeps.
-            // A null colour space means no ICC/gamma conversion, as Pillow does none.
-            var target = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-            var rgba = Rent(ref _rgba, pixels * 4);
-            SKCodecResult result;
-            fixed (byte* rgbaPtr = rgba)
+            // Wraps the caller's bytes without copying (no release proc); codec, stream and data are released before the pin ends.
+            var skData = SkiaCodecNative.DataNewWithProc((IntPtr)data, (nuint)encoded.Length, IntPtr.Zero, IntPtr.Zero);
+            var codec = IntPtr.Zero;
+            try
             {
-                // SKCodec.GetPixels never applies EXIF orientation (only SKBitmap.Decode-style helpers do); Pillow does not either.
-                result = codec.GetPixels(target, (IntPtr)rgbaPtr, target.RowBytes, new SKCodecOptions(0));
-            }
-            if (result != SKCodecResult.Success) throw new ImageDecodeException(DecodeFailure(result));
+                var createResult = 0;
+                codec = SkiaCodecNative.CodecNewFromStream(SkiaCodecNative.MemoryStreamNewWithData(skData), &createResult);
+                if (codec == IntPtr.Zero) throw new ImageDecodeException(CreateFailure((SKCodecResult)createResult));
 
-            var rgb = Rent(ref _rgb, pixels * 3);
-            PackRgb(rgba, rgb, (int)pixels);
-            return new DecodedRgb(rgb.AsSpan(0, (int)(pixels * 3)), width, height);
+                SkiaCodecNative.ImageInfo info;
+                SkiaCodecNative.CodecGetInfo(codec, &info);
+                var width = info.Width;
+                var height = info.Height;
+                if (width <= 0 || height <= 0) throw new ImageDecodeException($"image has invalid dimensions {width}x{height}");
+                var pixels = (long)width * height;
+                // Checked on the header's declared size, before any pixel memory exists.
+                if (pixels > Limits.MaxPixels)
+                    throw new ImageDecodeException($"image is {width}x{height} = {pixels} pixels, over the {Limits.MaxPixels} limit");
+                if (pixels * 4 > Array.MaxLength)
+                    throw new ImageDecodeException($"image is {width}x{height} = {pixels} pixels, too large to decode in one buffer");
+
+                // Unpremul keeps the stored colour of translucent pixels, which is what convert('RGB') keeps.
+                // A null colour space means no ICC/gamma conversion, as Pillow does none.
+                var target = new SkiaCodecNative.ImageInfo
+                {
+                    ColorSpace = IntPtr.Zero,
+                    Width = width,
+                    Height = height,
+                    ColorType = SkiaCodecNative.Rgba8888ColorType,
+                    AlphaType = SkiaCodecNative.UnpremulAlphaType,
+                };
+                // First frame, no prior frame; get_pixels never applies EXIF orientation, and Pillow does not either.
+                var options = new SkiaCodecNative.CodecOptions { ZeroInitialized = 0, Subset = IntPtr.Zero, FrameIndex = 0, PriorFrame = -1 };
+                var rgba = Rent(ref _rgba, pixels * 4);
+                SKCodecResult result;
+                fixed (byte* rgbaPtr = rgba)
+                {
+                    result = (SKCodecResult)SkiaCodecNative.CodecGetPixels(codec, &target, (IntPtr)rgbaPtr, (nuint)(width * 4), &options);
+                }
+
+                if (result != SKCodecResult.Success) throw new ImageDecodeException(DecodeFailure(result));
+
+                var rgb = Rent(ref _rgb, pixels * 3);
+                PackRgb(rgba, rgb, (int)pixels);
+                return new DecodedRgb(rgb.AsSpan(0, (int)(pixels * 3)), width, height);
+            }
+            finally
+            {
+                if (codec != IntPtr.Zero) SkiaCodecNative.CodecDestroy(codec);
+                SkiaCodecNative.DataUnref(skData);
+            }
         }
     }
 

@@ -3,11 +3,14 @@ using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace Fruits.Pipeline.Statistics;
 
-/// <summary>Covariance from merged statistics -> symmetric eigendecomposition -> sorted components -> k.</summary>
+/// <summary>Covariance from merged statistics -> all eigenvalues -> k -> the k leading eigenvectors as components.</summary>
 public sealed class PcaFitter
 {
     /// <summary>Cumulative ratios this close below the threshold still count as reaching it, so rounding cannot add a component.</summary>
     public const double ThresholdTolerance = 1e-12;
+
+    /// <summary>Eigenvector residuals above this fraction of the largest eigenvalue send the fit to the full decomposition.</summary>
+    public const double ResidualTolerance = 1e-9;
 
     public PcaModel Fit(MomentStatistics statistics, PcaSelection selection)
     {
@@ -25,18 +28,13 @@ public sealed class PcaFitter
             throw new ArgumentException("Statistics arrays do not match their dimension.", nameof(statistics));
         }
 
-        // Symmetric, so the row-major expansion is also the column-major storage MathNet expects.
-        var covariance = Matrix<double>.Build.Dense(d, d, PackedTriangle.ToFull(statistics.CoMoment, d, 1.0 / (statistics.Count - 1)));
-        var evd = covariance.Evd(Symmetricity.Symmetric);
-        var values = evd.EigenValues;
-        var vectors = evd.EigenVectors;
-
-        var order = Enumerable.Range(0, d).OrderByDescending(i => values[i].Real).ThenBy(i => i).ToArray();
+        var covariance = PackedTriangle.ToFull(statistics.CoMoment, d, 1.0 / (statistics.Count - 1));
+        var solver = new SymmetricEigensolver((double[])covariance.Clone(), d);
         var eigenvalues = new double[d];
         for (var c = 0; c < d; c++)
         {
             // Round-off leaves a PSD matrix's null-space eigenvalues slightly negative; they carry no variance.
-            eigenvalues[c] = Math.Max(0.0, values[order[c]].Real);
+            eigenvalues[c] = Math.Max(0.0, solver.Eigenvalues[c]);
         }
 
         var total = eigenvalues.Sum();
@@ -52,17 +50,16 @@ public sealed class PcaFitter
         }
 
         var k = selection.FixedK ?? SelectK(ratios, selection.Threshold);
-        var components = new double[k * d];
+        var components = solver.LargestEigenvectors(k);
+        if (MaxResidual(covariance, d, solver.Eigenvalues[..k], components) > ResidualTolerance * Math.Max(eigenvalues[0], double.Epsilon))
+        {
+            // Inverse iteration has no proof of convergence for pathological spectra; a full decomposition does.
+            components = FullDecompositionVectors(covariance, d, k);
+        }
+
         for (var c = 0; c < k; c++)
         {
-            var row = components.AsSpan(c * d, d);
-            var column = order[c];
-            for (var j = 0; j < d; j++)
-            {
-                row[j] = vectors[j, column];
-            }
-
-            Normalize(row);
+            Normalize(components.AsSpan(c * d, d));
         }
 
         return new PcaModel
@@ -76,6 +73,44 @@ public sealed class PcaFitter
             ExplainedVarianceRatio = ratios,
             Selection = selection,
         };
+    }
+
+    /// <summary>Largest |C v - lambda v| over the rows of <paramref name="vectors"/>: how far they are from eigenvectors.</summary>
+    public static double MaxResidual(double[] matrix, int d, ReadOnlySpan<double> values, double[] vectors)
+    {
+        var worst = 0.0;
+        for (var c = 0; c < values.Length; c++)
+        {
+            var v = vectors.AsSpan(c * d, d);
+            var norm = 0.0;
+            for (var i = 0; i < d; i++)
+            {
+                var r = System.Numerics.Tensors.TensorPrimitives.Dot<double>(matrix.AsSpan(i * d, d), v) - (values[c] * v[i]);
+                norm += r * r;
+            }
+
+            worst = Math.Max(worst, Math.Sqrt(norm));
+        }
+
+        return worst;
+    }
+
+    /// <summary>The k leading eigenvectors from MathNet's full symmetric decomposition (rows, unnormalized sign).</summary>
+    public static double[] FullDecompositionVectors(double[] matrix, int d, int k)
+    {
+        // Symmetric, so the row-major array is also the column-major storage MathNet expects.
+        var evd = Matrix<double>.Build.Dense(d, d, (double[])matrix.Clone()).Evd(Symmetricity.Symmetric);
+        var order = Enumerable.Range(0, d).OrderByDescending(i => evd.EigenValues[i].Real).ThenBy(i => i).ToArray();
+        var vectors = new double[k * d];
+        for (var c = 0; c < k; c++)
+        {
+            for (var j = 0; j < d; j++)
+            {
+                vectors[(c * d) + j] = evd.EigenVectors[j, order[c]];
+            }
+        }
+
+        return vectors;
     }
 
     /// <summary>Smallest k whose cumulative explained-variance ratio reaches <paramref name="threshold"/>.</summary>

@@ -55,7 +55,7 @@ public sealed class OnnxFidelityTests
     public async Task Batched_inference_equals_one_image_at_a_time()
     {
         var model = await TestModel.EnsureAsync();
-        using var onnx = new OnnxFeaturizer(model.Path);
+        using var onnx = new OnnxFeaturizer(model.Path, maxBatch: 4);
         var preprocessor = new ImagePreprocessor(ImageLimits.Default);
         var files = Directory.GetFiles(Directory.GetDirectories(TestPaths.TestImagesRoot).Order(StringComparer.Ordinal).First(), "*.jpg")
             .Order(StringComparer.Ordinal).Take(4).ToList();

@@ -113,7 +113,7 @@ public sealed class PcaFitterTests
         Assert.Equal(expectedK * 4, model.Components.Length);
         Assert.Equal([4.0, 2.0, 1.0, 1.0], model.Eigenvalues);
         // Axis-aligned covariance: the first components are the unit vectors, positive by the sign convention.
-        Assert.Equal([1.0, 0.0, 0.0, 0.0], model.Components.AsSpan(0, 4).ToArray());
+        Assert.Equal([1.0, 0.0, 0.0, 0.0], model.Components.AsSpan(0, 4).ToArray(), (a, b) => Math.Abs(a - b) <= 1e-15);
     }
 
     [Fact]

@@ -1,0 +1,487 @@
+using System.Numerics;
+
+namespace Fruits.Pipeline.Statistics;
+
+/// <summary>
+/// Eigenvalues of a real symmetric matrix, and eigenvectors for only the largest of them: the shape of
+/// LAPACK's dsyevx (Householder tridiagonalization, implicit QL for the values, inverse iteration with
+/// re-orthogonalization inside clusters, back-transformation). A PCA needs every eigenvalue for the
+/// explained-variance ratios but only k vectors; computing all 1280 vectors (as a full decomposition
+/// does) cost about 5 s of a job, almost all of it accumulating rotations nobody reads.
+/// </summary>
+public sealed class SymmetricEigensolver
+{
+    private const int MaxQlIterations = 60;
+    private const int MaxInverseIterations = 5;
+    private const int ExtraIterations = 2;
+
+    private readonly int _n;
+    private readonly double[] _reflectors; // row i holds Householder vector u_i in columns 0..i-1
+    private readonly double[] _h;
+    private readonly double[] _diagonal;
+    private readonly double[] _offDiagonal; // T[i + 1, i]
+    private readonly double[] _eigenvalues; // descending
+
+    /// <summary>Reduces <paramref name="matrix"/> (n x n, row-major, symmetric; only the lower triangle is read) and finds all eigenvalues.</summary>
+    /// <remarks>The array is used as workspace and overwritten.</remarks>
+    public SymmetricEigensolver(double[] matrix, int n)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        if (matrix.Length < (long)n * n)
+        {
+            throw new ArgumentException($"A {n} x {n} matrix needs {(long)n * n} entries, got {matrix.Length}.", nameof(matrix));
+        }
+
+        _n = n;
+        _reflectors = matrix;
+        _h = new double[n];
+        _diagonal = new double[n];
+        _offDiagonal = new double[Math.Max(0, n - 1)];
+        Tridiagonalize();
+        _eigenvalues = QlEigenvalues();
+    }
+
+    /// <summary>All n eigenvalues, largest first.</summary>
+    public ReadOnlySpan<double> Eigenvalues => _eigenvalues;
+
+    /// <summary>Unit eigenvectors of the <paramref name="count"/> largest eigenvalues, one per row (count x n), orthonormal.</summary>
+    public double[] LargestEigenvectors(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _n);
+        var vectors = new double[(long)count * _n];
+        InverseIteration(count, vectors);
+        BackTransform(count, vectors);
+        return vectors;
+    }
+
+    /// <summary>
+    /// Householder reduction from the last row up (as EISPACK tred2, without accumulating the transform).
+    /// Step i reflects row i's leading i entries onto one, then applies P A P to the leading i x i block
+    /// with one symmetric matrix-vector product and one rank-2 update, both over the lower triangle only.
+    /// </summary>
+    private void Tridiagonalize()
+    {
+        var n = _n;
+        var a = _reflectors;
+        var p = new double[n];
+        for (var i = n - 1; i > 0; i--)
+        {
+            var row = a.AsSpan(i * n, i);
+            _diagonal[i] = a[(i * n) + i];
+            var scale = 0.0;
+            foreach (var x in row)
+            {
+                scale += Math.Abs(x);
+            }
+
+            if (i == 1 || scale == 0)
+            {
+                _offDiagonal[i - 1] = row[i - 1];
+                _h[i] = 0;
+                continue;
+            }
+
+            var hh = 0.0;
+            for (var k = 0; k < i; k++)
+            {
+                row[k] /= scale;
+                hh += row[k] * row[k];
+            }
+
+            var f = row[i - 1];
+            var g = f >= 0 ? -Math.Sqrt(hh) : Math.Sqrt(hh);
+            _offDiagonal[i - 1] = scale * g;
+            hh -= f * g;
+            row[i - 1] = f - g;
+            _h[i] = hh;
+
+            // p = A u / h over the symmetric leading block, reading each lower-triangle row once.
+            var u = row;
+            var pi = p.AsSpan(0, i);
+            pi.Clear();
+            for (var j = 0; j < i; j++)
+            {
+                var lower = a.AsSpan(j * n, j);
+                pi[j] += Dot(lower, u[..j]) + (a[(j * n) + j] * u[j]);
+                Axpy(u[j], lower, pi[..j]);
+            }
+
+            var uDotP = 0.0;
+            for (var j = 0; j < i; j++)
+            {
+                pi[j] /= hh;
+                uDotP += u[j] * pi[j];
+            }
+
+            // q = p - K u with K = u.p / 2h; A -= u q^T + q u^T.
+            var kk = uDotP / (2 * hh);
+            for (var j = 0; j < i; j++)
+            {
+                pi[j] -= kk * u[j];
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                var lower = a.AsSpan(j * n, j + 1);
+                Axpy(-u[j], pi[..(j + 1)], lower);
+                Axpy(-pi[j], u[..(j + 1)], lower);
+            }
+        }
+
+        _diagonal[0] = a[0];
+    }
+
+    /// <summary>Implicit QL with Wilkinson shifts on a copy of the tridiagonal (JAMA's tql2 minus the vectors).</summary>
+    private double[] QlEigenvalues()
+    {
+        var n = _n;
+        var d = (double[])_diagonal.Clone();
+        var e = new double[n];
+        _offDiagonal.CopyTo(e, 0);
+
+        var f = 0.0;
+        var tst1 = 0.0;
+        var eps = Math.Pow(2, -52);
+        for (var l = 0; l < n; l++)
+        {
+            tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
+            var m = l;
+            while (m < n - 1 && Math.Abs(e[m]) > eps * tst1)
+            {
+                m++;
+            }
+
+            if (m > l)
+            {
+                var iterations = 0;
+                do
+                {
+                    if (++iterations > MaxQlIterations)
+                    {
+                        throw new InvalidOperationException("Eigenvalues did not converge (QL iteration limit).");
+                    }
+
+                    var g = d[l];
+                    var p = (d[l + 1] - g) / (2 * e[l]);
+                    var r = Hypot(p, 1);
+                    if (p < 0)
+                    {
+                        r = -r;
+                    }
+
+                    d[l] = e[l] / (p + r);
+                    d[l + 1] = e[l] * (p + r);
+                    var dl1 = d[l + 1];
+                    var h = g - d[l];
+                    for (var i = l + 2; i < n; i++)
+                    {
+                        d[i] -= h;
+                    }
+
+                    f += h;
+
+                    p = d[m];
+                    var c = 1.0;
+                    var c2 = c;
+                    var c3 = c;
+                    var el1 = e[l + 1];
+                    var s = 0.0;
+                    var s2 = 0.0;
+                    for (var i = m - 1; i >= l; i--)
+                    {
+                        c3 = c2;
+                        c2 = c;
+                        s2 = s;
+                        g = c * e[i];
+                        h = c * p;
+                        r = Hypot(p, e[i]);
+                        e[i + 1] = s * r;
+                        s = e[i] / r;
+                        c = p / r;
+                        p = (c * d[i]) - (s * g);
+                        d[i + 1] = h + (s * ((c * g) + (s * d[i])));
+                    }
+
+                    p = -s * s2 * c3 * el1 * e[l] / dl1;
+                    e[l] = s * p;
+                    d[l] = c * p;
+                }
+                while (Math.Abs(e[l]) > eps * tst1);
+            }
+
+            d[l] += f;
+            e[l] = 0;
+        }
+
+        Array.Sort(d);
+        Array.Reverse(d);
+        return d;
+    }
+
+    /// <summary>
+    /// Eigenvectors of the tridiagonal T for the largest eigenvalues (LAPACK dstein): for each, a few solves
+    /// of (T - lambda I) x = b from a fixed pseudo-random start; vectors whose eigenvalues lie within
+    /// 1e-3 |T| of each other are re-orthogonalized against each other at every step, and coincident
+    /// eigenvalues are pulled apart by a few ulps so each solve finds a different direction.
+    /// </summary>
+    private void InverseIteration(int count, double[] vectors)
+    {
+        var n = _n;
+        var d = _diagonal;
+        var b = _offDiagonal;
+        if (n == 1)
+        {
+            if (count == 1)
+            {
+                vectors[0] = 1;
+            }
+
+            return;
+        }
+
+        var oneNorm = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var sum = Math.Abs(d[i]) + (i > 0 ? Math.Abs(b[i - 1]) : 0) + (i < n - 1 ? Math.Abs(b[i]) : 0);
+            oneNorm = Math.Max(oneNorm, sum);
+        }
+
+        var eps = Math.Pow(2, -52);
+        var orthogonalityTolerance = 1e-3 * oneNorm;
+        var convergedGrowth = Math.Sqrt(0.1 / n);
+        var factor = new TridiagonalFactor(n);
+        var x = new double[n];
+        var random = new Random(1280);
+        var clusterStart = 0;
+        var previous = double.NaN;
+
+        for (var j = 0; j < count; j++)
+        {
+            var shift = _eigenvalues[j];
+            if (j > 0 && previous - shift <= orthogonalityTolerance)
+            {
+                var separation = 10 * eps * Math.Abs(shift);
+                if (previous - shift < separation)
+                {
+                    shift = previous - separation;
+                }
+            }
+            else
+            {
+                clusterStart = j;
+            }
+
+            previous = shift;
+            factor.Factor(d, b, shift, eps * oneNorm);
+            for (var i = 0; i < n; i++)
+            {
+                x[i] = (2 * random.NextDouble()) - 1;
+            }
+
+            var converged = 0;
+            for (var iteration = 0; iteration < MaxInverseIterations && converged <= ExtraIterations; iteration++)
+            {
+                var l1 = 0.0;
+                foreach (var v in x)
+                {
+                    l1 += Math.Abs(v);
+                }
+
+                Scale(n * oneNorm * Math.Max(eps, Math.Abs(factor.LastPivot)) / l1, x);
+                factor.Solve(x);
+                for (var c = clusterStart; c < j; c++)
+                {
+                    var other = vectors.AsSpan(c * n, n);
+                    Axpy(-Dot(x, other), other, x);
+                }
+
+                var largest = 0.0;
+                foreach (var v in x)
+                {
+                    largest = Math.Max(largest, Math.Abs(v));
+                }
+
+                if (largest >= convergedGrowth)
+                {
+                    converged++;
+                }
+            }
+
+            Scale(1 / Math.Sqrt(Dot(x, x)), x);
+            x.CopyTo(vectors, j * n);
+        }
+    }
+
+    /// <summary>v = P_{n-1} ... P_1 z for every vector, applying each reflector to all vectors while it is in cache.</summary>
+    private void BackTransform(int count, double[] vectors)
+    {
+        var n = _n;
+        for (var i = 2; i < n; i++)
+        {
+            if (_h[i] == 0)
+            {
+                continue;
+            }
+
+            var u = _reflectors.AsSpan(i * n, i);
+            var inverseH = 1 / _h[i];
+            for (var c = 0; c < count; c++)
+            {
+                var v = vectors.AsSpan(c * n, i);
+                Axpy(-Dot(u, v) * inverseH, u, v);
+            }
+        }
+    }
+
+    private static double Hypot(double a, double b)
+    {
+        a = Math.Abs(a);
+        b = Math.Abs(b);
+        if (a < b)
+        {
+            (a, b) = (b, a);
+        }
+
+        if (a == 0)
+        {
+            return 0;
+        }
+
+        var ratio = b / a;
+        return a * Math.Sqrt(1 + (ratio * ratio));
+    }
+
+    private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        var sum = Vector<double>.Zero;
+        var i = 0;
+        for (; i <= x.Length - Vector<double>.Count; i += Vector<double>.Count)
+        {
+            sum += new Vector<double>(x[i..]) * new Vector<double>(y[i..]);
+        }
+
+        var total = Vector.Sum(sum);
+        for (; i < x.Length; i++)
+        {
+            total += x[i] * y[i];
+        }
+
+        return total;
+    }
+
+    /// <summary>y += alpha x.</summary>
+    private static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y)
+    {
+        var a = new Vector<double>(alpha);
+        var i = 0;
+        for (; i <= x.Length - Vector<double>.Count; i += Vector<double>.Count)
+        {
+            (new Vector<double>(y[i..]) + (a * new Vector<double>(x[i..]))).CopyTo(y[i..]);
+        }
+
+        for (; i < x.Length; i++)
+        {
+            y[i] += alpha * x[i];
+        }
+    }
+
+    private static void Scale(double alpha, Span<double> x)
+    {
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] *= alpha;
+        }
+    }
+
+    /// <summary>
+    /// LU with partial pivoting of T - shift I (LAPACK dlagtf): U has two superdiagonals, and pivots smaller
+    /// than the tolerance are raised to it (dlagts), which is what lets a solve at an exact eigenvalue grow.
+    /// </summary>
+    private sealed class TridiagonalFactor(int n)
+    {
+        private readonly double[] _u0 = new double[n];
+        private readonly double[] _u1 = new double[n];
+        private readonly double[] _u2 = new double[n];
+        private readonly double[] _multiplier = new double[n];
+        private readonly bool[] _swapped = new bool[n];
+        private double _tolerance;
+
+        public double LastPivot => _u0[n - 1];
+
+        public void Factor(ReadOnlySpan<double> diagonal, ReadOnlySpan<double> offDiagonal, double shift, double tolerance)
+        {
+            _tolerance = tolerance;
+            for (var i = 0; i < n; i++)
+            {
+                _u0[i] = diagonal[i] - shift;
+                _u1[i] = i < n - 1 ? offDiagonal[i] : 0;
+                _u2[i] = 0;
+            }
+
+            for (var i = 0; i < n - 1; i++)
+            {
+                var below = offDiagonal[i];
+                if (Math.Abs(_u0[i]) >= Math.Abs(below))
+                {
+                    var pivot = _u0[i] == 0 ? tolerance : _u0[i];
+                    var l = below / pivot;
+                    _multiplier[i] = l;
+                    _swapped[i] = false;
+                    _u0[i + 1] -= l * _u1[i];
+                }
+                else
+                {
+                    var l = _u0[i] / below;
+                    var oldSuper = _u1[i];
+                    var nextDiagonal = _u0[i + 1];
+                    var nextSuper = i + 1 < n - 1 ? offDiagonal[i + 1] : 0;
+                    _u0[i] = below;
+                    _u1[i] = nextDiagonal;
+                    _u2[i] = nextSuper;
+                    _u0[i + 1] = oldSuper - (l * nextDiagonal);
+                    if (i + 1 < n - 1)
+                    {
+                        _u1[i + 1] = -l * nextSuper;
+                    }
+
+                    _multiplier[i] = l;
+                    _swapped[i] = true;
+                }
+            }
+        }
+
+        public void Solve(Span<double> y)
+        {
+            for (var i = 0; i < n - 1; i++)
+            {
+                if (_swapped[i])
+                {
+                    (y[i], y[i + 1]) = (y[i + 1], y[i]);
+                }
+
+                y[i + 1] -= _multiplier[i] * y[i];
+            }
+
+            for (var i = n - 1; i >= 0; i--)
+            {
+                var sum = y[i];
+                if (i + 1 < n)
+                {
+                    sum -= _u1[i] * y[i + 1];
+                }
+
+                if (i + 2 < n)
+                {
+                    sum -= _u2[i] * y[i + 2];
+                }
+
+                y[i] = sum / Pivot(_u0[i]);
+            }
+        }
+
+        private double Pivot(double value) =>
+            Math.Abs(value) >= _tolerance ? value : (value >= 0 ? _tolerance : -_tolerance);
+    }
+}
