@@ -11,10 +11,11 @@ namespace Fruits.Client;
 /// <summary>
 /// `fruits bench`: in ONE run on one machine, the ONNX ceiling, preprocessing alone, a naive per-image
 /// baseline and full jobs through Orleans, with ratios. Figures in docs/BENCHMARKS.md come from here.
+/// With --json the table lines go to stderr and stdout gets one JSON object with every figure.
 /// </summary>
 public static class BenchCommand
 {
-    public static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliArguments cli, bool json, CancellationToken cancellationToken)
     {
         var input = Path.GetFullPath(cli.String("input") ?? Path.Combine(ModelLocations.SharedRoot() ?? ".", "data", "fruits-360", "Test"));
         var subset = cli.Int("subset") ?? 2000;
@@ -35,16 +36,20 @@ public static class BenchCommand
             $"input: {input} ({files.Count:N0} images)",
             "",
         };
+        var text = json ? Console.Error : Console.Out;
         void Print(string line)
         {
-            Console.WriteLine(line);
+            text.WriteLine(line);
             lines.Add(line);
         }
 
         foreach (var line in lines)
         {
-            Console.WriteLine(line);
+            text.WriteLine(line);
         }
+
+        var layouts = new List<object>();
+        var jobResults = new List<object>();
 
         // (b) preprocessing alone, one thread.
         var sample = files.Take(500).Select(File.ReadAllBytes).ToList();
@@ -74,6 +79,7 @@ public static class BenchCommand
             {
                 var rate = OnnxCeiling(model.Path, sessions, threads, batch, seconds / 3);
                 Print($"    sessions={sessions} intra-op threads={threads} batch={batch}: {rate:F1} images/s");
+                layouts.Add(new { sessions, intra_op_threads = threads, batch, images_per_second = rate });
                 if (rate > ceiling)
                 {
                     ceiling = rate;
@@ -131,12 +137,38 @@ public static class BenchCommand
             var rss = result.RootElement.GetProperty("peak_rss_mb").GetDouble();
             Print(string.Create(CultureInfo.InvariantCulture,
                 $"    | {name} | {summary.GetProperty("images_succeeded").GetInt32():N0} | {rate:F1} | {rate / ceiling:F3} | {Phase("listing"):F1} | {Phase("featurize"):F1} | {Phase("pca_fit"):F1} | {Phase("projection"):F1} | {Phase("write"):F1} | {(Phase("pca_fit") + Phase("projection")) / total:P1} | {rss:F0} |"));
+            jobResults.Add(new
+            {
+                job = name,
+                images = summary.GetProperty("images_succeeded").GetInt32(),
+                images_per_second = rate,
+                ratio_to_ceiling = rate / ceiling,
+                phase_seconds = phases.Clone(),
+                total_seconds = total,
+                peak_rss_mb = rss,
+            });
         }
 
         Directory.Delete(work, recursive: true);
         if (report is not null)
         {
             await File.WriteAllLinesAsync(report, lines, cancellationToken);
+        }
+
+        if (json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                machine = new { cores = Environment.ProcessorCount, cpu = CpuModel(), os = Environment.OSVersion.ToString(), dotnet = Environment.Version.ToString() },
+                model = new { path = model.Path, sha256 = model.Sha256 },
+                input = new { path = input, images = files.Count },
+                preprocess_images_per_second_per_core = preprocessRate,
+                onnx = layouts,
+                ceiling_images_per_second = ceiling,
+                ceiling_layout = best,
+                naive_images_per_second = naive,
+                jobs = jobResults,
+            }));
         }
 
         return ExitCodes.Success;

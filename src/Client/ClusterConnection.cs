@@ -26,10 +26,20 @@ public sealed class ClusterConnection : IAsyncDisposable
     public IClusterClient Grains { get; }
 
     /// <summary>A local silo on free ports, so it never collides with a standalone one.</summary>
-    public static async Task<ClusterConnection> StartEmbeddedAsync(bool verbose, CancellationToken cancellationToken)
+    /// <param name="dashboardPort">Serve the Orleans Dashboard of this silo on loopback at this port; null = no dashboard.</param>
+    public static async Task<ClusterConnection> StartEmbeddedAsync(bool verbose, int? dashboardPort, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         ConfigureQuietLogging(builder, verbose);
+        if (dashboardPort is { } port)
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [$"{DashboardHostingOptions.Section}:{nameof(DashboardHostingOptions.Enabled)}"] = "true",
+                [$"{DashboardHostingOptions.Section}:{nameof(DashboardHostingOptions.Port)}"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
+
         builder.AddFruitsLogging();
         builder.AddFruitsSilo(o =>
         {

@@ -11,7 +11,7 @@ namespace Fruits.Client;
 /// </summary>
 public static class ExportCsvCommand
 {
-    public static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliArguments cli, bool json, CancellationToken cancellationToken)
     {
         if (cli.Positionals.Count != 2)
         {
@@ -37,7 +37,7 @@ public static class ExportCsvCommand
         }
 
         File.Move(temporary, target, overwrite: true);
-        Console.WriteLine($"{rows:N0} rows written to {target}");
+        Console.WriteLine(json ? System.Text.Json.JsonSerializer.Serialize(new { rows, output = target }) : $"{rows:N0} rows written to {target}");
         return ExitCodes.Success;
     }
 

@@ -4,9 +4,15 @@ using Spectre.Console;
 
 namespace Fruits.Client;
 
-/// <summary>Shows a job's progress live and its summary at the end.</summary>
-public sealed class JobConsole(IAnsiConsole console, bool json)
+/// <summary>
+/// Shows a job's progress live and its summary at the end. The result goes to stdout; progress goes to stderr
+/// (a live bar on a terminal, otherwise a line every <paramref name="progressInterval"/>: plain text, or JSON
+/// lines with --json), so redirected stdout holds only the result.
+/// </summary>
+public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progressInterval)
 {
+    public static readonly TimeSpan DefaultProgressInterval = TimeSpan.FromSeconds(5);
+
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     /// <summary>
@@ -41,10 +47,23 @@ public sealed class JobConsole(IAnsiConsole console, bool json)
 
         if (json || !console.Profile.Capabilities.Interactive)
         {
+            var sinceLine = System.Diagnostics.Stopwatch.StartNew();
+            var lastPhase = status.Phase;
+            if (!status.IsFinished)
+            {
+                WriteProgress(status);
+            }
+
             while (!status.IsFinished)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(500, progressInterval.TotalMilliseconds)), cancellationToken);
                 status = await Poll();
+                if (!status.IsFinished && (sinceLine.Elapsed >= progressInterval || status.Phase != lastPhase))
+                {
+                    WriteProgress(status);
+                    sinceLine.Restart();
+                    lastPhase = status.Phase;
+                }
             }
 
             return status;
@@ -81,7 +100,21 @@ public sealed class JobConsole(IAnsiConsole console, bool json)
         {
             // Peak RSS of this process: with an embedded silo, the whole job's memory high-water mark.
             var peakMb = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
-            Console.Out.WriteLine(JsonSerializer.Serialize(new { status.JobId, status.Phase, status.Error, status.Summary, PeakRssMb = peakMb }, Json));
+            Console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                status.JobId,
+                status.Phase,
+                status.Error,
+                status.ImagesTotal,
+                status.ImagesDone,
+                status.ImagesFailed,
+                status.BatchesTotal,
+                status.BatchesDone,
+                status.ImagesPerSecond,
+                EtaSeconds = JobProgress.EtaSeconds(status),
+                status.Summary,
+                PeakRssMb = peakMb,
+            }, Json));
         }
         else if (status.Phase == JobPhase.Failed)
         {
@@ -101,7 +134,7 @@ public sealed class JobConsole(IAnsiConsole console, bool json)
         }
         else
         {
-            console.WriteLine(Describe(status));
+            console.WriteLine($"{status.JobId} {JobProgress.Text(status)}");
         }
 
         return status.Phase switch
@@ -111,6 +144,9 @@ public sealed class JobConsole(IAnsiConsole console, bool json)
             _ => ExitCodes.Success,
         };
     }
+
+    private void WriteProgress(JobStatus status) =>
+        Console.Error.WriteLine(json ? JobProgress.Json(status) : JobProgress.Text(status));
 
     private static string Describe(JobStatus s) =>
         $"{s.JobId} {s.Phase}: {s.ImagesDone + s.ImagesFailed:N0}/{s.ImagesTotal:N0} images, {s.ImagesFailed:N0} failed, {s.ImagesPerSecond:F1} img/s"

@@ -10,6 +10,7 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var verbose = args.Contains("--verbose");
+var jsonOutput = args.Contains("--json");
 try
 {
     var cli = CliArguments.Parse(args);
@@ -17,30 +18,42 @@ try
 }
 catch (UsageException e)
 {
-    Console.Error.WriteLine($"fruits: {e.Message}");
-    return ExitCodes.BadRequest;
+    return Fail(ExitCodes.BadRequest, e.Message);
 }
 catch (ClusterUnreachableException e)
 {
-    Console.Error.WriteLine($"fruits: {e.Message}");
-    return ExitCodes.ClusterUnreachable;
+    return Fail(ExitCodes.ClusterUnreachable, e.Message);
 }
 catch (OperationCanceledException)
 {
-    Console.Error.WriteLine("fruits: cancelled (a submitted job keeps running on its cluster)");
-    return ExitCodes.JobFailed;
+    return Fail(ExitCodes.JobFailed, "cancelled (a submitted job keeps running on its cluster)");
 }
 catch (Exception e) when (e is ArgumentException or InvalidOperationException or Fruits.Pipeline.Storage.StorageException)
 {
-    Console.Error.WriteLine(verbose ? $"fruits: {e}" : $"fruits: {e.Message.ReplaceLineEndings(" ")}");
-    return ExitCodes.BadRequest;
+    return Fail(ExitCodes.BadRequest, e.Message.ReplaceLineEndings(" "), verbose ? e.ToString() : null);
+}
+
+// One line on stderr for people; with --json also one object on stdout, so a script always has JSON to parse.
+int Fail(int exitCode, string message, string? detail = null)
+{
+    Console.Error.WriteLine($"fruits: {detail ?? message}");
+    if (jsonOutput)
+    {
+        Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { error = message, exit_code = exitCode }));
+    }
+
+    return exitCode;
 }
 
 static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellationToken)
 {
     var json = cli.Has("json");
     var verbose = cli.Has("verbose");
-    var console = new JobConsole(AnsiConsole.Console, json);
+    // Hidden: how often a redirected or --json watch prints a progress line (tests use a short one).
+    var progressInterval = cli.Double("progress-interval") is { } seconds
+        ? seconds > 0 ? TimeSpan.FromSeconds(seconds) : throw new UsageException($"--progress-interval must be positive, got {seconds}")
+        : JobConsole.DefaultProgressInterval;
+    var console = new JobConsole(AnsiConsole.Console, json, progressInterval);
     switch (cli.Command)
     {
         case "run":
@@ -49,10 +62,21 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
             var jobId = cli.String("job-id") ?? JobOptions.NewJobId();
             var gateway = cli.Int("gateway-port");
             var clustering = cli.String("cluster");
+            var dashboard = cli.Int("dashboard");
             cli.RejectUnknown();
+            if (dashboard is not null && (gateway is not null || clustering is not null))
+            {
+                throw new UsageException("--dashboard is for the embedded silo; a running cluster's silos enable it with Fruits__Dashboard__Enabled=true");
+            }
+
             await using var cluster = gateway is not null || clustering is not null
                 ? await ClusterConnection.ConnectAsync(clustering, gateway, verbose, cancellationToken)
-                : await ClusterConnection.StartEmbeddedAsync(verbose, cancellationToken);
+                : await ClusterConnection.StartEmbeddedAsync(verbose, dashboard, cancellationToken);
+            if (dashboard is not null && !json)
+            {
+                Console.Error.WriteLine($"fruits: Orleans dashboard on http://127.0.0.1:{dashboard}/ while the job runs");
+            }
+
             var job = cluster.Grains.GetGrain<IJobGrain>(jobId);
             await job.Start(spec);
             return console.Report(await console.WatchAsync(job, cancellationToken, spec));
@@ -90,13 +114,13 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
         }
 
         case "bench":
-            return await BenchCommand.RunAsync(cli, cancellationToken);
+            return await BenchCommand.RunAsync(cli, json, cancellationToken);
 
         case "inspect":
             return await InspectCommand.RunAsync(cli, AnsiConsole.Console, cancellationToken);
 
         case "export-csv":
-            return await ExportCsvCommand.RunAsync(cli, cancellationToken);
+            return await ExportCsvCommand.RunAsync(cli, json, cancellationToken);
 
         case "model":
         {
@@ -119,12 +143,13 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
                 fruits: MobileNetV2 features + PCA for folders of images, on Orleans
 
                   fruits run --input DIR --output DIR [--threshold 0.75 | --k N] [--batch-size 64]
-                             [--overwrite] [--job-id ID] [--cluster localhost|dynamodb] [--gateway-port P] [--json] [--verbose]
-                      runs a job; on an embedded local silo unless --cluster or --gateway-port names a running cluster
+                             [--overwrite] [--job-id ID] [--cluster localhost|dynamodb] [--gateway-port P] [--dashboard PORT]
+                      runs a job; on an embedded local silo unless --cluster or --gateway-port names a running cluster;
+                      --dashboard PORT serves the Orleans Dashboard of the embedded silo on http://127.0.0.1:PORT/
                   fruits submit --input DIR --output DIR [...]   start a job on a running cluster; prints its id
-                  fruits status JOB [--gateway-port P] [--json]  one status line (or the summary)
+                  fruits status JOB [--gateway-port P]           one status line (or the summary)
                   fruits watch JOB [--gateway-port P]            live progress until the job ends
-                  fruits inspect OUTPUT [--label X] [--path P] [--rows N] [--json]
+                  fruits inspect OUTPUT [--label X] [--path P] [--rows N]
                       schema, row count, label counts and the first rows of a finished job
                   fruits export-csv OUTPUT FILE.csv             path, label, pca features (JSON), image (base64)
                   fruits bench [--input DIR] [--subset 2000] [--no-full] [--repeat-to 100000] [--seconds 20] [--report FILE]
@@ -132,6 +157,8 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
                   fruits model build [--weights DIR] [--output PATH]
                       builds the ONNX featurizer from the raw weights (done automatically on first use)
 
+                every command: --json (stdout = one JSON object; progress = JSON lines on stderr), --verbose
+                run/watch progress: a live bar on a terminal, else a line on stderr every 5 s (images, img/s, ETA, failed)
                 exit codes: 0 done, 1 job failed, 2 bad request, 3 cluster unreachable
                 """);
             return ExitCodes.Success;

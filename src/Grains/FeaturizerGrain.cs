@@ -37,6 +37,7 @@ public sealed class FeaturizerGrain(
 
     public async Task<BatchOutcome> Featurize(FeaturizeRequest request)
     {
+        using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
         var clock = Stopwatch.StartNew();
         var input = stores.Open(request.Input);
         var output = stores.Open(request.Output);

@@ -131,6 +131,7 @@ public sealed class JobGrain(
     private async Task RunAsync(JobSpec spec)
     {
         var jobId = this.GetPrimaryKeyString();
+        using var scope = logger.BeginJobScope(jobId);
         var total = Stopwatch.StartNew();
         try
         {
@@ -373,7 +374,11 @@ public sealed class JobGrain(
                     throw new InvalidOperationException($"batch {doneBatch} failed {attempt} times, last: {e.Message}", e);
                 }
 
-                logger.LogWarning("Batch {BatchIndex} failed on {Silo} (attempt {Attempt}), re-dispatching: {Reason}", doneBatch, doneSilo, attempt, e.Message);
+                using (logger.BeginBatchScope(this.GetPrimaryKeyString(), doneBatch))
+                {
+                    logger.LogWarning("Batch {BatchIndex} failed on {Silo} (attempt {Attempt}), re-dispatching: {Reason}", doneBatch, doneSilo, attempt, e.Message);
+                }
+
                 queue.Enqueue(doneBatch);
                 first = true; // the silo may be gone: look at membership before handing out more
             }

@@ -3,16 +3,18 @@ using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
+using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Runtime;
 
 namespace Fruits.Grains;
 
 [StatelessWorker]
-public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDetails silo) : Grain, IPartStatisticsGrain
+public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDetails silo, ILogger<PartStatisticsGrain> logger) : Grain, IPartStatisticsGrain
 {
     public async Task<BatchOutcome> Restate(RestateRequest request)
     {
+        using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
         var clock = Stopwatch.StartNew();
         var output = stores.Open(request.Output);
         var table = await FeatureParts.ReadAsync(output, OutputLayout.FeaturesPart(request.BatchIndex));
@@ -24,6 +26,7 @@ public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDe
             ? MomentStatistics.FromRows(table.FeatureBlock, table.Count, table.Dimension)
             : MomentStatistics.Empty(OnnxFeaturizer.FeatureLength);
         await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge(request.BatchIndex, statistics);
+        logger.LogDebug("Job {JobId} batch {BatchIndex}: statistics rebuilt from {Rows} stored rows", request.JobId, request.BatchIndex, table.Count);
         return new BatchOutcome(request.BatchIndex, table.Count, failed, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
     }
 }

@@ -17,6 +17,7 @@ public sealed class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logger) : Gra
     {
         if (!_merged.Add(batchIndex))
         {
+            using var scope = logger.BeginBatchScope(this.GetPrimaryKeyString(), batchIndex);
             logger.LogInformation("Job {JobId}: batch {BatchIndex} already merged, ignoring the repeat", this.GetPrimaryKeyString(), batchIndex);
             return Task.FromResult(false);
         }

@@ -20,6 +20,7 @@ public sealed class ProjectorGrain(
 
     public async Task<BatchOutcome> Project(ProjectRequest request)
     {
+        using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
         var clock = Stopwatch.StartNew();
         var output = stores.Open(request.Output);
         var projector = await models.GetProjectorAsync(request.JobId, request.Output);

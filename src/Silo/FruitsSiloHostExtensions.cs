@@ -2,8 +2,10 @@ using Fruits.Grains;
 using Fruits.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Serilog;
 using Serilog.Formatting.Compact;
 using System.Net;
@@ -17,12 +19,17 @@ public static class FruitsSiloHostExtensions
     {
         var hosting = SiloHostingOptions.From(builder.Configuration);
         overrides?.Invoke(hosting);
+        var dashboard = DashboardHostingOptions.From(builder.Configuration);
 
         builder.UseOrleans(silo =>
         {
             silo.UseFruitsClustering(hosting, builder.Configuration);
             silo.UseFruitsPipeline();
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
+            if (dashboard.Enabled)
+            {
+                silo.UseFruitsDashboard();
+            }
         });
         builder.Services.AddHostedService<ModelWarmup>();
         return builder;
@@ -57,6 +64,21 @@ public static class FruitsSiloHostExtensions
             throw new InvalidOperationException($"unknown clustering '{hosting.Clustering}' (use Localhost or DynamoDB)");
         }
 
+        return silo;
+    }
+
+    /// <summary>
+    /// The Orleans Dashboard on this silo, served over HTTP as "Fruits:Dashboard" says (port, listen address).
+    /// Call it only when the dashboard is wanted: its grain profiler filters every grain call.
+    /// </summary>
+    public static ISiloBuilder UseFruitsDashboard(this ISiloBuilder silo)
+    {
+        silo.Services.AddOptions<DashboardHostingOptions>().BindConfiguration(DashboardHostingOptions.Section);
+        silo.AddDashboard();
+        silo.Services.AddRouting();
+        // Routing's middleware wants the listener a web host would register; this host is not one.
+        silo.Services.TryAddSingleton(new System.Diagnostics.DiagnosticListener("Microsoft.AspNetCore"));
+        silo.Services.AddHostedService<DashboardServer>();
         return silo;
     }
 

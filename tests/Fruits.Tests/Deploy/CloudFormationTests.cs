@@ -97,6 +97,7 @@ public sealed class CloudFormationTests(CloudFormationFixture aws) : IClassFixtu
         Assert.Equal("fruits-new-membership", environment["Fruits__DynamoDB__TableName"]);
         Assert.Equal("us-east-1", environment["Fruits__DynamoDB__Service"]);
         Assert.Equal("false", environment["Fruits__DynamoDB__CreateIfNotExists"]);
+        Assert.Equal("false", environment["Fruits__Dashboard__Enabled"]);
         Assert.Equal([11111, 30000], container.GetProperty("portMappings").EnumerateArray().Select(p => p.GetProperty("containerPort").GetInt32()).Order());
         Assert.Equal("awslogs", container.GetProperty("logConfiguration").GetProperty("logDriver").GetString());
 

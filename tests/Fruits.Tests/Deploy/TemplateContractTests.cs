@@ -19,6 +19,7 @@ public sealed class TemplateContractTests
         ["Silo"] = "Fruits.Silo.SiloHostingOptions",
         ["Featurizer"] = "Fruits.Grains.FeaturizerOptions",
         ["S3"] = "Fruits.Pipeline.Storage.S3StorageOptions",
+        ["Dashboard"] = "Fruits.Silo.DashboardHostingOptions",
         ["DynamoDB"] = "Orleans.Configuration.DynamoDBClusteringOptions", // bound from "Fruits:DynamoDB" by the silo
     };
 
@@ -146,6 +147,25 @@ public sealed class TemplateContractTests
         Assert.Contains("ECSServiceAverageCPUUtilization", scaling);
         Assert.Contains("Condition: ShouldAutoScale", scaling);
         Assert.Contains("Condition: ShouldAutoScale", DeployFiles.Resource("ScalableTarget").Text);
+    }
+
+    [Fact]
+    public void Dashboard_is_off_unless_the_stack_enables_it()
+    {
+        var defaults = new DashboardHostingOptions();
+        Assert.False(defaults.Enabled);
+        var environment = DeployFiles.Environment("SiloTaskDefinition").ToDictionary(e => e.Name, e => e.Value);
+        Assert.Equal("!Ref EnableDashboard", environment["Fruits__Dashboard__Enabled"]);
+        Assert.Equal(defaults.Port.ToString(CultureInfo.InvariantCulture), environment["Fruits__Dashboard__Port"]);
+        Assert.DoesNotContain(DeployFiles.Environment("ClientTaskDefinition"), e => e.Name.StartsWith("Fruits__Dashboard__", StringComparison.Ordinal));
+
+        var parameter = Regex.Match(File.ReadAllText(DeployFiles.TemplatePath), @"(?m)^  EnableDashboard:\s*\n((?:    .*\n)+)");
+        Assert.True(parameter.Success, "no EnableDashboard parameter in the template");
+        Assert.Matches(@"(?m)^    Default:\s*""false""\s*$", parameter.Groups[1].Value);
+
+        Assert.DoesNotContain("Fruits__Dashboard__Enabled", File.ReadAllText(DeployFiles.DockerfilePath), StringComparison.Ordinal);
+        using var appsettings = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "Silo", "appsettings.json")));
+        Assert.False(appsettings.RootElement.GetProperty("Fruits").GetProperty("Dashboard").GetProperty("Enabled").GetBoolean());
     }
 
     [Fact]

@@ -20,6 +20,8 @@ public sealed class BadRequestTests : IDisposable
         { "batch size not a number", ["--batch-size", "many"], 2, "--batch-size must be an integer" },
         { "threshold and k", ["--threshold", "0.8", "--k", "4"], 2, "either --threshold or --k" },
         { "unknown option", ["--thresold", "0.8"], 2, "unknown option --thresold" },
+        { "dashboard with a running cluster", ["--dashboard", "8080", "--gateway-port", "30000"], 2, "--dashboard is for the embedded silo" },
+        { "progress interval zero", ["--progress-interval", "0"], 2, "--progress-interval must be positive" },
     };
 
     [Theory]
