@@ -5,6 +5,7 @@ using System.Text.Json;
 using Fruits.Models;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Fruits.Client;
 
@@ -90,6 +91,25 @@ public static class BenchCommand
 
         Print($"    ceiling: {ceiling:F1} images/s ({best})");
 
+        // Session levers, each on one session, one thread, batch 1, so only the lever changes.
+        var levers = new List<object>();
+        Print("(levers) one session, 1 thread, batch 1:");
+        foreach (var (name, optimization, prepack) in new[]
+        {
+            ("graph optimization BASIC", GraphOptimizationLevel.ORT_ENABLE_BASIC, true),
+            ("graph optimization EXTENDED", GraphOptimizationLevel.ORT_ENABLE_EXTENDED, true),
+            ("graph optimization ALL (used)", GraphOptimizationLevel.ORT_ENABLE_ALL, true),
+            ("graph optimization ALL, weight pre-packing off", GraphOptimizationLevel.ORT_ENABLE_ALL, false),
+        })
+        {
+            var rate = OnnxCeiling(model.Path, 1, 1, 1, seconds / 4, optimization, prepack);
+            Print($"    {name}: {rate:F1} images/s");
+            levers.Add(new { lever = name, images_per_second = rate });
+        }
+
+        var allocated = HotPathAllocations(model.Path, sample);
+        Print($"(alloc) managed bytes allocated per image, warm preprocessing + inference: {allocated:F1}");
+
         // Naive baseline: batch 1, fresh buffers and tensors for every image (the seed's per-image shape).
         var naive = NaiveBaseline(model.Path, files.Take(200).ToList());
         Print($"(naive) per-image pipeline, batch 1, no reuse, 1 thread: {naive:F1} images/s");
@@ -124,8 +144,8 @@ public static class BenchCommand
         }
 
         Print("(c) full job through Orleans, embedded silo:");
-        Print("    | job | images | images/s | (c)/(a) | listing s | featurize s | pca fit s | projection s | write s | fit+projection share | peak RSS MB |");
-        Print("    |---|---|---|---|---|---|---|---|---|---|---|");
+        Print("    | job | images | images/s | (c)/(a) | featurize phase / (a) | listing s | featurize s | pca fit s | projection s | write s | fit+projection share | peak RSS MB |");
+        Print("    |---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var (name, jobInput, _) in jobs)
         {
             var result = await RunJobProcessAsync(jobInput, Path.Combine(work, "out-" + name.Split(' ')[0]), cancellationToken);
@@ -136,7 +156,7 @@ public static class BenchCommand
             var rate = summary.GetProperty("images_per_second").GetDouble();
             var rss = result.RootElement.GetProperty("peak_rss_mb").GetDouble();
             Print(string.Create(CultureInfo.InvariantCulture,
-                $"    | {name} | {summary.GetProperty("images_succeeded").GetInt32():N0} | {rate:F1} | {rate / ceiling:F3} | {Phase("listing"):F1} | {Phase("featurize"):F1} | {Phase("pca_fit"):F1} | {Phase("projection"):F1} | {Phase("write"):F1} | {(Phase("pca_fit") + Phase("projection")) / total:P1} | {rss:F0} |"));
+                $"    | {name} | {summary.GetProperty("images_succeeded").GetInt32():N0} | {rate:F1} | {rate / ceiling:F3} | {summary.GetProperty("images_succeeded").GetInt32() / Phase("featurize") / ceiling:F3} | {Phase("listing"):F1} | {Phase("featurize"):F1} | {Phase("pca_fit"):F1} | {Phase("projection"):F1} | {Phase("write"):F1} | {(Phase("pca_fit") + Phase("projection")) / total:P1} | {rss:F0} |"));
             jobResults.Add(new
             {
                 job = name,
@@ -167,6 +187,8 @@ public static class BenchCommand
                 ceiling_images_per_second = ceiling,
                 ceiling_layout = best,
                 naive_images_per_second = naive,
+                levers,
+                hot_path_bytes_per_image = allocated,
                 jobs = jobResults,
             }));
         }
@@ -188,9 +210,16 @@ public static class BenchCommand
         return images / clock.Elapsed.TotalSeconds;
     }
 
-    private static double OnnxCeiling(string modelPath, int sessions, int threads, int batch, double seconds)
+    private static double OnnxCeiling(
+        string modelPath,
+        int sessions,
+        int threads,
+        int batch,
+        double seconds,
+        GraphOptimizationLevel optimization = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        bool prepackWeights = true)
     {
-        var featurizers = Enumerable.Range(0, sessions).Select(_ => new OnnxFeaturizer(modelPath, threads, batch)).ToList();
+        var featurizers = Enumerable.Range(0, sessions).Select(_ => new OnnxFeaturizer(modelPath, threads, batch, optimization, prepackWeights)).ToList();
         try
         {
             foreach (var featurizer in featurizers)
@@ -223,6 +252,27 @@ public static class BenchCommand
         {
             featurizers.ForEach(f => f.Dispose());
         }
+    }
+
+    /// <summary>The featurizer's per-image path (decode, resize, scale into the bound slot, run) over real images, after one warm pass.</summary>
+    private static double HotPathAllocations(string modelPath, List<byte[]> images)
+    {
+        using var featurizer = new OnnxFeaturizer(modelPath);
+        var preprocessor = new ImagePreprocessor(ImageLimits.Default);
+        var sample = images.Take(100).ToList();
+        void Pass()
+        {
+            foreach (var bytes in sample)
+            {
+                preprocessor.Preprocess(bytes, featurizer.InputSlot(0));
+                featurizer.Run(1);
+            }
+        }
+
+        Pass();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Pass();
+        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)sample.Count;
     }
 
     private static double NaiveBaseline(string modelPath, List<string> files)

@@ -24,16 +24,28 @@ public sealed class OnnxFeaturizer : IDisposable
     private readonly OrtIoBinding?[] _bindings;
     private readonly List<IDisposable> _owned = [];
 
-    public OnnxFeaturizer(string modelPath, int intraOpThreads = 1, int maxBatch = 1)
+    /// <param name="optimization">Graph rewrites ONNX Runtime applies at load; the bench compares levels.</param>
+    /// <param name="prepackWeights">Lets kernels re-lay out constant weights once at load instead of per run.</param>
+    public OnnxFeaturizer(
+        string modelPath,
+        int intraOpThreads = 1,
+        int maxBatch = 1,
+        GraphOptimizationLevel optimization = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        bool prepackWeights = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         using var options = new SessionOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            GraphOptimizationLevel = optimization,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = Math.Max(1, intraOpThreads),
             InterOpNumThreads = 1,
         };
+        if (!prepackWeights)
+        {
+            options.AddSessionConfigEntry("session.disable_prepacking", "1");
+        }
+
         _session = new InferenceSession(modelPath, options);
         MaxBatch = maxBatch;
         _input = GC.AllocateArray<float>(maxBatch * ImageLength, pinned: true);
