@@ -135,9 +135,15 @@ public static class BenchCommand
         {
             var repeated = Path.Combine(work, "repeated");
             var copies = (int)Math.Ceiling(repeat / (double)files.Count);
+            // Real folders of file links: the lister visits a linked folder once, however many links reach it.
             for (var c = 0; c < copies; c++)
             {
-                Directory.CreateSymbolicLink(Path.Combine(Directory.CreateDirectory(repeated).FullName, $"copy-{c}"), input);
+                foreach (var file in files)
+                {
+                    var target = Path.Combine(repeated, $"copy-{c}", Path.GetRelativePath(input, file));
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    File.CreateSymbolicLink(target, file);
+                }
             }
 
             jobs.Add(($"repeated {copies * files.Count:N0}", repeated, copies * files.Count));

@@ -27,6 +27,7 @@ public sealed class FeaturizerGrain(
     private readonly FeaturizerOptions _options = options.Value;
     private ImagePreprocessor? _preprocessor;
     private OnnxFeaturizer? _featurizer;
+    private MomentStatisticsBuffer? _statistics;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -92,10 +93,13 @@ public sealed class FeaturizerGrain(
             await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
         }
 
-        var statistics = table.Count > 0
-            ? MomentStatistics.FromRows(table.FeatureBlock, table.Count, table.Dimension)
-            : MomentStatistics.Empty(OnnxFeaturizer.FeatureLength);
+        // The aggregator merges in place before its call returns, so the buffer is free again after the await;
+        // if the call fails it may still run later, so that buffer is abandoned rather than overwritten.
+        var buffer = _statistics ?? new MomentStatisticsBuffer(OnnxFeaturizer.FeatureLength);
+        _statistics = null;
+        var statistics = buffer.Compute(table.FeatureBlock, table.Count);
         await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge(request.BatchIndex, statistics);
+        _statistics = buffer;
 
         logger.LogInformation("Job {JobId} batch {BatchIndex}: {Succeeded} featurized, {Failed} failed in {Seconds:F2}s",
             request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);

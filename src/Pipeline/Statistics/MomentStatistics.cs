@@ -39,9 +39,17 @@ public sealed class MomentStatistics
             return Empty(dimension);
         }
 
+        var mean = new double[dimension];
+        var coMoment = new double[PackedTriangle.Length(dimension)];
+        CentredMoments(rows, count, dimension, mean, coMoment);
+        return new MomentStatistics { Dimension = dimension, Count = count, Mean = mean, CoMoment = coMoment };
+    }
+
+    /// <summary>Fills zeroed <paramref name="mean"/> and <paramref name="coMoment"/> from <paramref name="count"/> &gt; 0 rows.</summary>
+    internal static void CentredMoments(ReadOnlySpan<float> rows, int count, int dimension, Span<double> mean, Span<double> coMoment)
+    {
         // Two-pass (mean first, then centred products) keeps M2 accurate for non-negative features whose
         // mean dwarfs their spread, where the one-pass sum x x^T - n mean mean^T would cancel badly.
-        var mean = new double[dimension];
         for (var r = 0; r < count; r++)
         {
             var row = rows.Slice(r * dimension, dimension);
@@ -56,9 +64,7 @@ public sealed class MomentStatistics
             mean[j] /= count;
         }
 
-        var coMoment = new double[PackedTriangle.Length(dimension)];
         PackedSyrk.AddCentred(rows, count, dimension, mean, coMoment);
-        return new MomentStatistics { Dimension = dimension, Count = count, Mean = mean, CoMoment = coMoment };
     }
 
     /// <summary>Chan et al. parallel merge; order-independent up to rounding.</summary>

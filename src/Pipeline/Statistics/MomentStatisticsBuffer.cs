@@ -1,0 +1,34 @@
+namespace Fruits.Pipeline.Statistics;
+
+/// <summary>
+/// Reusable arrays for one batch's statistics. A batch's co-moment triangle is 6.5 MB: allocating one per
+/// batch put gigabytes through the large-object heap over a job and triggered full collections that
+/// stalled inference. The statistics returned by <see cref="Compute"/> share this buffer's arrays and are
+/// valid until the next call, so they may only go to a consumer that copies them before returning (the
+/// aggregator's in-place merge does). Not thread-safe; one per worker.
+/// </summary>
+public sealed class MomentStatisticsBuffer(int dimension)
+{
+    private readonly double[] _mean = new double[dimension];
+    private readonly double[] _coMoment = new double[PackedTriangle.Length(dimension)];
+
+    public int Dimension { get; } = dimension;
+
+    public MomentStatistics Compute(ReadOnlySpan<float> rows, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (rows.Length < (long)count * Dimension)
+        {
+            throw new ArgumentException($"Expected at least {(long)count * Dimension} floats for {count} rows of {Dimension}, got {rows.Length}.", nameof(rows));
+        }
+
+        Array.Clear(_mean);
+        Array.Clear(_coMoment);
+        if (count > 0)
+        {
+            MomentStatistics.CentredMoments(rows, count, Dimension, _mean, _coMoment);
+        }
+
+        return new MomentStatistics { Dimension = Dimension, Count = count, Mean = _mean, CoMoment = _coMoment };
+    }
+}
