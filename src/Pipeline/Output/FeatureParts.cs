@@ -37,11 +37,7 @@ public static class FeatureParts
     /// <summary>Reads a features part (or the features of a final part) into one table.</summary>
     public static async Task<FeatureTable> ReadAsync(IObjectStore store, string key, CancellationToken cancellationToken = default)
     {
-        await using var source = await store.OpenReadAsync(key, cancellationToken);
-        using var buffer = new MemoryStream();
-        await source.CopyToAsync(buffer, cancellationToken);
-        buffer.Position = 0;
-
+        using var buffer = await ParquetParts.ReadToMemoryAsync(store, key, cancellationToken);
         await using var reader = await ParquetReader.CreateAsync(buffer, cancellationToken: cancellationToken);
         var fields = reader.Schema.GetDataFields();
         var pathField = Field(fields, "path", key);

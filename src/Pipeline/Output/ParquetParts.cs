@@ -17,10 +17,17 @@ public static class ParquetParts
     public static async Task<IList<T>> ReadAsync<T>(IObjectStore store, string key, CancellationToken cancellationToken = default)
         where T : class, new()
     {
+        using var buffer = await ReadToMemoryAsync(store, key, cancellationToken);
+        return (await ParquetSerializer.DeserializeAsync<T>(buffer, cancellationToken: cancellationToken)).Data;
+    }
+
+    /// <summary>The whole object in memory: Parquet readers seek to the footer, which S3 streams cannot.</summary>
+    internal static async Task<MemoryStream> ReadToMemoryAsync(IObjectStore store, string key, CancellationToken cancellationToken)
+    {
         await using var source = await store.OpenReadAsync(key, cancellationToken);
-        using var buffer = new MemoryStream();
+        var buffer = new MemoryStream();
         await source.CopyToAsync(buffer, cancellationToken);
         buffer.Position = 0;
-        return (await ParquetSerializer.DeserializeAsync<T>(buffer, cancellationToken: cancellationToken)).Data;
+        return buffer;
     }
 }

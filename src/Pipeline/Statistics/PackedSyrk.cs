@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Fruits.Pipeline.Statistics;
 
@@ -108,17 +107,17 @@ internal static class PackedSyrk
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 4);
             var a0 = Vector256.Create(a[0]);
-            c00 = MultiplyAdd(a0, b0, c00);
-            c01 = MultiplyAdd(a0, b1, c01);
+            c00 = VectorMath.MultiplyAdd(a0, b0, c00);
+            c01 = VectorMath.MultiplyAdd(a0, b1, c01);
             var a1 = Vector256.Create(a[1]);
-            c10 = MultiplyAdd(a1, b0, c10);
-            c11 = MultiplyAdd(a1, b1, c11);
+            c10 = VectorMath.MultiplyAdd(a1, b0, c10);
+            c11 = VectorMath.MultiplyAdd(a1, b1, c11);
             var a2 = Vector256.Create(a[2]);
-            c20 = MultiplyAdd(a2, b0, c20);
-            c21 = MultiplyAdd(a2, b1, c21);
+            c20 = VectorMath.MultiplyAdd(a2, b0, c20);
+            c21 = VectorMath.MultiplyAdd(a2, b1, c21);
             var a3 = Vector256.Create(a[3]);
-            c30 = MultiplyAdd(a3, b0, c30);
-            c31 = MultiplyAdd(a3, b1, c31);
+            c30 = VectorMath.MultiplyAdd(a3, b0, c30);
+            c31 = VectorMath.MultiplyAdd(a3, b1, c31);
             a += PanelWidth;
             b += PanelWidth;
         }
@@ -169,7 +168,4 @@ internal static class PackedSyrk
         (Vector256.Load(destination + 4) + high).Store(destination + 4);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> MultiplyAdd(Vector256<double> a, Vector256<double> b, Vector256<double> c) =>
-        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : (a * b) + c;
 }

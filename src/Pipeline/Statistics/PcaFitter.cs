@@ -85,7 +85,7 @@ public sealed class PcaFitter
             var norm = 0.0;
             for (var i = 0; i < d; i++)
             {
-                var r = System.Numerics.Tensors.TensorPrimitives.Dot<double>(matrix.AsSpan(i * d, d), v) - (values[c] * v[i]);
+                var r = VectorMath.Dot(matrix.AsSpan(i * d, d), v) - (values[c] * v[i]);
                 norm += r * r;
             }
 

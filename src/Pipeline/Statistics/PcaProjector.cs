@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Fruits.Pipeline.Statistics;
 
@@ -35,7 +33,7 @@ public sealed class PcaProjector
         _bias = new double[_k];
         for (var c = 0; c < _k; c++)
         {
-            _bias[c] = Dot(model.Components.AsSpan(c * _dimension, _dimension), model.Mean);
+            _bias[c] = VectorMath.Dot(model.Components.AsSpan(c * _dimension, _dimension), model.Mean);
         }
     }
 
@@ -106,10 +104,10 @@ public sealed class PcaProjector
                 for (; j <= d - 4; j += 4)
                 {
                     var wv = Vector256.Load(w + j);
-                    a0 = MultiplyAdd(wv, Vector256.Load(x + j), a0);
-                    a1 = MultiplyAdd(wv, Vector256.Load(x + d + j), a1);
-                    a2 = MultiplyAdd(wv, Vector256.Load(x + (2 * d) + j), a2);
-                    a3 = MultiplyAdd(wv, Vector256.Load(x + (3 * d) + j), a3);
+                    a0 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + j), a0);
+                    a1 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + d + j), a1);
+                    a2 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (2 * d) + j), a2);
+                    a3 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (3 * d) + j), a3);
                 }
 
                 var s0 = Vector256.Sum(a0);
@@ -151,19 +149,4 @@ public sealed class PcaProjector
             destination[j] = source[j];
         }
     }
-
-    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        var sum = 0.0;
-        for (var j = 0; j < a.Length; j++)
-        {
-            sum += a[j] * b[j];
-        }
-
-        return sum;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> MultiplyAdd(Vector256<double> a, Vector256<double> b, Vector256<double> c) =>
-        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : (a * b) + c;
 }

@@ -1,4 +1,4 @@
-using System.Numerics;
+using static Fruits.Pipeline.Statistics.VectorMath;
 
 namespace Fruits.Pipeline.Statistics;
 
@@ -351,40 +351,6 @@ public sealed class SymmetricEigensolver
 
         var ratio = b / a;
         return a * Math.Sqrt(1 + (ratio * ratio));
-    }
-
-    private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
-    {
-        var sum = Vector<double>.Zero;
-        var i = 0;
-        for (; i <= x.Length - Vector<double>.Count; i += Vector<double>.Count)
-        {
-            sum += new Vector<double>(x[i..]) * new Vector<double>(y[i..]);
-        }
-
-        var total = Vector.Sum(sum);
-        for (; i < x.Length; i++)
-        {
-            total += x[i] * y[i];
-        }
-
-        return total;
-    }
-
-    /// <summary>y += alpha x.</summary>
-    private static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y)
-    {
-        var a = new Vector<double>(alpha);
-        var i = 0;
-        for (; i <= x.Length - Vector<double>.Count; i += Vector<double>.Count)
-        {
-            (new Vector<double>(y[i..]) + (a * new Vector<double>(x[i..]))).CopyTo(y[i..]);
-        }
-
-        for (; i < x.Length; i++)
-        {
-            y[i] += alpha * x[i];
-        }
     }
 
     private static void Scale(double alpha, Span<double> x)
