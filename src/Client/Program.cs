@@ -152,7 +152,7 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
                   fruits inspect OUTPUT [--label X] [--path P] [--rows N]
                       schema, row count, label counts and the first rows of a finished job
                   fruits export-csv OUTPUT FILE.csv             path, label, pca features (JSON), image (base64)
-                  fruits bench [--input DIR] [--subset 2000] [--no-full] [--repeat-to 100000] [--seconds 20] [--report FILE]
+                  fruits bench [--input DIR] [--subset 2000] [--no-full] [--repeat-to 100000] [--seconds 20] [--probe-every 30] [--probe-seconds 4] [--report FILE]
                       ONNX ceiling, preprocessing, naive baseline and full jobs, with ratios (docs/BENCHMARKS.md)
                   fruits model build [--weights DIR] [--output PATH]
                       builds the ONNX featurizer from the raw weights (done automatically on first use)

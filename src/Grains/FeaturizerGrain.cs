@@ -18,7 +18,7 @@ namespace Fruits.Grains;
 /// </summary>
 [StatelessWorker]
 public sealed class FeaturizerGrain(
-    FeaturizerModel model,
+    FeaturizerSessionPool sessions,
     IObjectStoreFactory stores,
     IOptions<FeaturizerOptions> options,
     ILocalSiloDetails silo,
@@ -28,11 +28,11 @@ public sealed class FeaturizerGrain(
     private ImagePreprocessor? _preprocessor;
     private OnnxFeaturizer? _featurizer;
     private MomentStatisticsBuffer? _statistics;
+    private float[] _features = [];
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var info = await model.GetAsync();
-        _featurizer = new OnnxFeaturizer(info.Path, _options.IntraOpThreads, Math.Max(1, _options.InferenceBatchSize));
+        _featurizer = await sessions.RentAsync();
         _preprocessor = new ImagePreprocessor(new ImageLimits(_options.MaxImagePixels, _options.MaxImageBytes));
     }
 
@@ -45,7 +45,14 @@ public sealed class FeaturizerGrain(
         var images = await BatchManifest.ReadAsync(output, request.BatchIndex);
         var inferenceBatch = _featurizer!.MaxBatch;
 
-        var features = new float[images.Count * OnnxFeaturizer.FeatureLength];
+        // Reused across batches: a batch's features are 327 KB, which would otherwise be a large-object
+        // allocation per batch. The table built on it does not outlive this call.
+        if (_features.Length < images.Count * OnnxFeaturizer.FeatureLength)
+        {
+            _features = new float[images.Count * OnnxFeaturizer.FeatureLength];
+        }
+
+        var features = _features;
         var paths = new List<string>(images.Count);
         var labels = new List<string>(images.Count);
         var errors = new List<ErrorRow>();
@@ -106,7 +113,14 @@ public sealed class FeaturizerGrain(
         return new BatchOutcome(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
     }
 
-    public void Dispose() => _featurizer?.Dispose();
+    public void Dispose()
+    {
+        if (_featurizer is not null)
+        {
+            sessions.Return(_featurizer);
+            _featurizer = null;
+        }
+    }
 
     private void Infer(int count, int firstRow, float[] features)
     {

@@ -20,6 +20,9 @@ public sealed class FeaturizerOptions
     /// <summary>Images per ONNX Runtime call. One is fastest on CPUs: a single image's activations stay in cache (see docs/BENCHMARKS.md).</summary>
     public int InferenceBatchSize { get; set; } = 1;
 
+    /// <summary>Build and run one session per slot while the silo starts, before it takes work.</summary>
+    public bool WarmSessionsOnStart { get; set; } = true;
+
     public long MaxImagePixels { get; set; } = 50_000_000;
 
     public long MaxImageBytes { get; set; } = 64L * 1024 * 1024;

@@ -18,6 +18,8 @@ public static class FruitsSiloBuilderExtensions
         builder.Services.AddOptions<S3StorageOptions>().BindConfiguration(S3StorageOptions.Section);
         builder.Services.AddSingleton<IObjectStoreFactory, ObjectStoreFactory>();
         builder.Services.AddSingleton<FeaturizerModel>();
+        builder.Services.AddSingleton<FeaturizerSessionPool>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, FeaturizerWarmup>();
         builder.Services.AddSingleton<PcaModelCache>();
         builder.AddPlacementDirector<SiloBoundPlacementStrategy, SiloBoundPlacementDirector>();
         return builder;

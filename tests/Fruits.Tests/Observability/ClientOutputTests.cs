@@ -127,6 +127,12 @@ public sealed partial class ClientOutputTests(SiloProcessFixture fixture)
         var job = Assert.Single(bench.GetProperty("jobs").EnumerateArray());
         Assert.Equal(6, job.GetProperty("images").GetInt32());
         Assert.True(job.GetProperty("images_per_second").GetDouble() > 0);
+
+        // Each job's ceiling is the mean of the samples taken around (and, for long jobs, through) it.
+        var samples = job.GetProperty("ceiling_samples").EnumerateArray().Select(e => e.GetDouble()).ToList();
+        Assert.True(samples.Count >= 2 && samples.All(x => x > 0), $"ceiling samples {string.Join(", ", samples)}");
+        Assert.Equal(samples.Average(), job.GetProperty("ceiling_images_per_second").GetDouble(), 9);
+        Assert.Equal(job.GetProperty("images_per_second").GetDouble() / samples.Average(), job.GetProperty("ratio_to_ceiling").GetDouble(), 9);
         Assert.Contains("(a) bare ONNX Runtime", stderr, StringComparison.Ordinal);
     }
 
