@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -70,6 +71,7 @@ public sealed class PillowBicubicResizer
         : _vertical is { } v && v.Matches(inSize, outSize) ? v
         : new ResampleCoefficients(inSize, outSize);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void HorizontalPass(ReadOnlySpan<byte> source, int sourceWidth, Span<byte> destination, int destinationWidth, ResampleCoefficients c, int firstRow, int rows)
     {
         var ksize = c.KernelSize;
@@ -79,60 +81,144 @@ public sealed class PillowBicubicResizer
         fixed (byte* dst = destination)
         fixed (int* bounds = c.Bounds)
         fixed (int* weights = c.Weights)
+        fixed (int* pairWeights = c.PairWeights)
         {
-            // The vector path reads 4 bytes per RGB pixel; pixels starting past here use the scalar path.
+            // The vector paths read 4 (one pixel) or 8 (two adjacent pixels) bytes per tap; a column whose
+            // taps would cross the source's end in its last row takes the one-pixel path.
             var lastSafePixel = src + source.Length - 4;
-            for (var y = 0; y < rows; y++)
+            var lastSafePair = src + source.Length - 8;
+            var inFirst = src + (long)firstRow * sourceStride;
+            var inLast = inFirst + (long)(rows - 1) * sourceStride;
+            var xx = 0;
+            if (Avx2.IsSupported && rows > 0)
             {
-                var inRow = src + (long)(y + firstRow) * sourceStride;
-                var outRow = dst + (long)y * destinationStride;
-                for (var xx = 0; xx < destinationWidth; xx++)
+                var sameStart = Vector256.Create(0, 1, 2, 3, 0, 1, 2, 3);
+                var nextStart = Vector256.Create(0, 1, 2, 3, 3, 4, 5, 6);
+
+                // Column pairs outermost: a pair's bounds, weights and path are worked out once for all rows.
+                for (; xx + 1 < destinationWidth; xx += 2)
                 {
-                    var xmin = bounds[xx * 2];
-                    var count = bounds[xx * 2 + 1];
-                    var k = weights + xx * ksize;
-                    var p = inRow + xmin * Channels;
-                    var o = outRow + xx * Channels;
-                    if (Sse41.IsSupported && p + (count - 1) * Channels <= lastSafePixel)
+                    var x0 = bounds[xx * 2] * Channels;
+                    var x1 = bounds[xx * 2 + 2] * Channels;
+                    var count = Math.Max(bounds[xx * 2 + 1], bounds[xx * 2 + 3]);
+                    var k = pairWeights + xx / 2 * ksize * 8;
+
+                    // A pixel is stored as 4 bytes; the spare one lands on pixel xx + 2, which a later pair
+                    // overwrites, except at the row's end, where it would land on the next row.
+                    var spareFree = xx + 2 < destinationWidth;
+                    var o = dst + xx * Channels;
+                    if ((x1 - x0 == 0 || x1 - x0 == Channels) && inLast + x0 + (count - 1) * Channels <= lastSafePair)
                     {
-                        HorizontalPixel(p, k, count, o);
-                        continue;
+                        // Upscaling: the pair's taps start at the same or the next source pixel, so one
+                        // 8-byte load per tap covers both and a permute puts each pixel in its lanes.
+                        var lanes = x1 == x0 ? sameStart : nextStart;
+                        for (var p = inFirst + x0; p <= inLast + x0; p += sourceStride, o += destinationStride)
+                        {
+                            StorePair(AdjacentPairSum(p, lanes, k, count), o, spareFree);
+                        }
                     }
-                    int s0 = Half, s1 = Half, s2 = Half;
-                    for (var x = 0; x < count; x++, p += Channels)
+                    else if (inLast + x1 + (count - 1) * Channels <= lastSafePixel)
                     {
-                        var w = k[x];
-                        s0 += p[0] * w;
-                        s1 += p[1] * w;
-                        s2 += p[2] * w;
+                        for (var p = inFirst; p <= inLast; p += sourceStride, o += destinationStride)
+                        {
+                            StorePair(PairSum(p + x0, p + x1, k, count), o, spareFree);
+                        }
                     }
-                    o[0] = Clip8(s0);
-                    o[1] = Clip8(s1);
-                    o[2] = Clip8(s2);
+                    else
+                    {
+                        break;
+                    }
+                }
+            }
+
+            for (; xx < destinationWidth; xx++)
+            {
+                var o = dst + xx * Channels;
+                for (var p = inFirst + bounds[xx * 2] * Channels; p <= inLast + bounds[xx * 2] * Channels; p += sourceStride, o += destinationStride)
+                {
+                    HorizontalOne(p, weights + xx * ksize, bounds[xx * 2 + 1], o, lastSafePixel);
                 }
             }
         }
     }
 
-    // One output pixel with R, G, B (and an ignored 4th byte) in int32 lanes; same arithmetic as the scalar path.
-    private static unsafe void HorizontalPixel(byte* p, int* k, int count, byte* o)
+    // Two output pixels per vector: lanes 0-3 hold pixel xx's R, G, B and a spare byte, lanes 4-7 pixel xx + 1's.
+    // The shorter of the two tap runs reads past its count with weight zero, which adds nothing.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<int> PairSum(byte* p0, byte* p1, int* k, int count)
     {
-        var acc = Vector128.Create(Half);
+        var acc = Vector256.Create(Half);
+        for (var x = 0; x < count; x++, p0 += Channels, p1 += Channels, k += 8)
+        {
+            var pixels = Avx2.ConvertToVector256Int32(Vector128.Create(Unsafe.ReadUnaligned<uint>(p0), Unsafe.ReadUnaligned<uint>(p1), 0u, 0u).AsByte());
+            acc += pixels * Vector256.Load(k);
+        }
+        return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<int> AdjacentPairSum(byte* p, Vector256<int> lanes, int* k, int count)
+    {
+        var acc = Vector256.Create(Half);
+        for (var x = 0; x < count; x++, p += Channels, k += 8)
+        {
+            acc += Avx2.PermuteVar8x32(Avx2.ConvertToVector256Int32(p), lanes) * Vector256.Load(k);
+        }
+        return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StorePair(Vector256<int> acc, byte* o, bool spareFree)
+    {
+        var bytes = PackToBytes(acc);
+        Unsafe.WriteUnaligned(o, bytes.GetElement(0));
+        var second = bytes.GetElement(4);
+        if (spareFree)
+        {
+            Unsafe.WriteUnaligned(o + Channels, second);
+        }
+        else
+        {
+            Unsafe.WriteUnaligned(o + Channels, (ushort)second);
+            o[Channels + 2] = (byte)(second >> 16);
+        }
+    }
+
+    private static unsafe void HorizontalOne(byte* p, int* k, int count, byte* o, byte* lastSafePixel)
+    {
+        if (Sse41.IsSupported && p + (count - 1) * Channels <= lastSafePixel)
+        {
+            var acc = Vector128.Create(Half);
+            for (var x = 0; x < count; x++, p += Channels)
+            {
+                acc += Sse41.ConvertToVector128Int32(p) * Vector128.Create(k[x]);
+            }
+            var v = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic(acc, ResampleCoefficients.PrecisionBits), Vector128<int>.Zero), Vector128.Create(255));
+            o[0] = (byte)v.GetElement(0);
+            o[1] = (byte)v.GetElement(1);
+            o[2] = (byte)v.GetElement(2);
+            return;
+        }
+
+        int s0 = Half, s1 = Half, s2 = Half;
         for (var x = 0; x < count; x++, p += Channels)
         {
-            acc += Sse41.ConvertToVector128Int32(p) * Vector128.Create(k[x]);
+            var w = k[x];
+            s0 += p[0] * w;
+            s1 += p[1] * w;
+            s2 += p[2] * w;
         }
-        var v = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic(acc, ResampleCoefficients.PrecisionBits), Vector128<int>.Zero), Vector128.Create(255));
-        o[0] = (byte)v.GetElement(0);
-        o[1] = (byte)v.GetElement(1);
-        o[2] = (byte)v.GetElement(2);
+        o[0] = Clip8(s0);
+        o[1] = Clip8(s1);
+        o[2] = Clip8(s2);
     }
 
     // The vertical pass treats a row as a flat run of bytes, since every channel uses the same weights.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void VerticalPass(ReadOnlySpan<byte> source, int rowBytes, Span<byte> destination, ResampleCoefficients c, int rowOffset)
     {
         var ksize = c.KernelSize;
-        var vectorEnd = Vector256.IsHardwareAccelerated ? rowBytes - rowBytes % Vector256<byte>.Count : 0;
+        var vectorEnd = Avx2.IsSupported ? rowBytes - rowBytes % Vector256<byte>.Count : 0;
         fixed (byte* src = source)
         fixed (byte* dst = destination)
         fixed (int* bounds = c.Bounds)
@@ -162,6 +248,7 @@ public sealed class PillowBicubicResizer
     }
 
     // 32 output bytes at once with the same int32 arithmetic as the scalar path, so results are identical.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void VerticalBlock(byte* p, int rowBytes, int* k, int count, byte* o)
     {
         var half = Vector256.Create(Half);
@@ -169,20 +256,28 @@ public sealed class PillowBicubicResizer
         for (var y = 0; y < count; y++, p += rowBytes)
         {
             var w = Vector256.Create(k[y]);
-            var (lo, hi) = Vector256.Widen(Vector256.Load(p));
-            var (l0, l1) = Vector256.Widen(lo);
-            var (h0, h1) = Vector256.Widen(hi);
-            a0 += l0.AsInt32() * w;
-            a1 += l1.AsInt32() * w;
-            a2 += h0.AsInt32() * w;
-            a3 += h1.AsInt32() * w;
+            a0 += Avx2.ConvertToVector256Int32(p) * w;
+            a1 += Avx2.ConvertToVector256Int32(p + 8) * w;
+            a2 += Avx2.ConvertToVector256Int32(p + 16) * w;
+            a3 += Avx2.ConvertToVector256Int32(p + 24) * w;
         }
-        Vector256.Store(Vector256.Narrow(Vector256.Narrow(Clip8(a0), Clip8(a1)).AsUInt16(), Vector256.Narrow(Clip8(a2), Clip8(a3)).AsUInt16()), o);
+
+        // The packs work within 128-bit lanes, leaving 4-byte groups in the order a0 a1 a2 a3 | a0' a1' a2' a3'.
+        const byte shift = ResampleCoefficients.PrecisionBits;
+        var bytes = Avx2.PackUnsignedSaturate(
+            Avx2.PackSignedSaturate(Avx2.ShiftRightArithmetic(a0, shift), Avx2.ShiftRightArithmetic(a1, shift)),
+            Avx2.PackSignedSaturate(Avx2.ShiftRightArithmetic(a2, shift), Avx2.ShiftRightArithmetic(a3, shift)));
+        Vector256.Store(Avx2.PermuteVar8x32(bytes.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsByte(), o);
     }
 
-    // clamp(v >> PRECISION_BITS, 0, 255) equals Pillow's clip8 for every int v.
-    private static Vector256<int> Clip8(Vector256<int> v) =>
-        Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic(v, ResampleCoefficients.PrecisionBits), Vector256<int>.Zero), Vector256.Create(255));
+    // (v >> PRECISION_BITS) packed to bytes with saturation at each step is clamp(v >> PRECISION_BITS, 0, 255),
+    // Pillow's clip8, for every int v. Element 0 holds the low 128-bit lane's four bytes, element 4 the high lane's.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> PackToBytes(Vector256<int> acc)
+    {
+        var shorts = Avx2.PackSignedSaturate(Avx2.ShiftRightArithmetic(acc, (byte)ResampleCoefficients.PrecisionBits), Vector256<int>.Zero);
+        return Avx2.PackUnsignedSaturate(shorts, Vector256<short>.Zero).AsUInt32();
+    }
 
     private static byte Clip8(int value)
     {

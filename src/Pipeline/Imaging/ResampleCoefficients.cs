@@ -61,6 +61,15 @@ internal sealed class ResampleCoefficients
             Bounds[xx * 2] = xmin;
             Bounds[xx * 2 + 1] = xmax;
         }
+
+        PairWeights = new int[(outSize + 1) / 2 * KernelSize * 8];
+        for (var xx = 0; xx < outSize; xx++)
+        {
+            for (var x = 0; x < KernelSize; x++)
+            {
+                PairWeights.AsSpan(((xx / 2 * KernelSize) + x) * 8 + (xx % 2 * 4), 4).Fill(Weights[xx * KernelSize + x]);
+            }
+        }
     }
 
     public int InSize { get; }
@@ -72,6 +81,12 @@ internal sealed class ResampleCoefficients
 
     /// <summary><see cref="KernelSize"/> fixed-point weights per output index; taps past the count are zero.</summary>
     public int[] Weights { get; }
+
+    /// <summary>
+    /// The weights of output indices 2j and 2j + 1 side by side, each repeated 4 times, in groups of 8 per tap:
+    /// one vector load per tap when two RGB pixels are resampled at once.
+    /// </summary>
+    public int[] PairWeights { get; }
 
     public bool Matches(int inSize, int outSize) => InSize == inSize && OutSize == outSize;
 
