@@ -197,6 +197,13 @@ public sealed class JobGrain(
             });
 
             _phase = JobPhase.Projecting;
+            var plots = new PlotRenderer();
+
+            // The variance curve and the errors table need only the fit and the featurize phase: they are
+            // produced while the projection runs (the curve's rendering on the thread pool, off this
+            // activation's turn), so the write phase is left with the scatter alone.
+            var varianceCurve = Task.Run(() => plots.VarianceCurve(pca));
+            var errorsWritten = WriteErrorsAsync(output);
             var points = new List<ScatterPoint>();
             await Timed("projection", () => DispatchAsync(succeededBatches.Order(), (worker, batch) =>
                 worker.Project(new ProjectRequest(jobId, batch, spec.Output)), outcome =>
@@ -210,10 +217,9 @@ public sealed class JobGrain(
             _phase = JobPhase.Writing;
             await Timed("write", async () =>
             {
-                var plots = new PlotRenderer();
-                await output.WriteAsync(OutputLayout.VariancePlot, plots.VarianceCurve(pca));
+                await output.WriteAsync(OutputLayout.VariancePlot, await varianceCurve);
                 await output.WriteAsync(OutputLayout.ScatterPlot, plots.Scatter(points));
-                await WriteErrorsAsync(output);
+                await errorsWritten;
             });
             _summary = BuildSummary(jobId, spec, pca, modelInfo.Sha256, total.Elapsed.TotalSeconds) with { BatchesResumed = resumed.Count };
             await output.WriteAsync(OutputLayout.Summary, JsonSerializer.SerializeToUtf8Bytes(_summary, Json));
