@@ -54,7 +54,7 @@ public static class InspectCommand
         var schema = new Table().Border(TableBorder.Rounded).AddColumns("column", "type");
         foreach (var (name, type) in Schema(k))
         {
-            schema.AddRow(name, type);
+            schema.AddRow(name, Markup.Escape(type));
         }
 
         console.Write(schema);
@@ -69,7 +69,7 @@ public static class InspectCommand
         var rows = new Table().Border(TableBorder.Rounded).AddColumns("path", "label", "features", "pca_features");
         foreach (var row in first)
         {
-            rows.AddRow(Markup.Escape(row.Path), Markup.Escape(row.Label), Preview(row.Features), Preview(row.PcaFeatures));
+            rows.AddRow(Markup.Escape(row.Path), Markup.Escape(row.Label), Markup.Escape(Preview(row.Features)), Markup.Escape(Preview(row.PcaFeatures)));
         }
 
         console.Write(rows);

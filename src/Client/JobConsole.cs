@@ -123,13 +123,13 @@ public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progres
         else if (status.Summary is { } summary)
         {
             var table = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumns("", "");
-            table.AddRow("job", summary.JobId);
+            table.AddRow("job", Markup.Escape(summary.JobId));
             table.AddRow("images", $"{summary.ImagesSucceeded:N0} featurized of {summary.ImagesFound:N0} found");
             table.AddRow("failures", summary.ImagesFailed == 0 ? "0" : $"{summary.ImagesFailed:N0} (see errors.parquet)");
             table.AddRow("labels", $"{summary.Labels:N0}");
             table.AddRow("pca", $"k = {summary.K}, variance kept {summary.VarianceKept:P2}");
             table.AddRow("speed", $"{summary.ImagesPerSecond:F1} images/s over {summary.TotalSeconds:F1} s");
-            table.AddRow("output", summary.Output);
+            table.AddRow("output", Markup.Escape(summary.Output));
             console.Write(table);
         }
         else

@@ -74,6 +74,19 @@ public sealed class ResultToolsTests(TwoSiloClusterFixture fixture) : IAsyncLife
     }
 
     [Fact]
+    public async Task Inspect_prints_tables_for_a_person()
+    {
+        // The feature previews are bracketed lists, which the console's markup would read as style tags.
+        await using var process = ChildProcess.Start("fruits", ["inspect", _output, "--rows", "2"], new Dictionary<string, string>());
+        Assert.True(await process.WaitAsync(TimeSpan.FromMinutes(2)) == 0, process.Output);
+        Assert.Contains("84 rows, 14 labels", process.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("list<float> (1280)", process.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(", ... (1280)]", process.StandardOutput, StringComparison.Ordinal);
+        var first = Directory.GetDirectories(_input).Order(StringComparer.Ordinal).Select(Path.GetFileName).First();
+        Assert.Contains(first!, process.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Export_csv_writes_the_seeds_columns_with_the_image_as_base64()
     {
         var csv = _temp.Combine("export.csv");
