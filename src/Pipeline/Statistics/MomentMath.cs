@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Fruits.Pipeline.Statistics;
 
@@ -9,6 +10,7 @@ internal static class MomentMath
     /// Combines (na, meanA, m2A) with (nb, meanB, m2B) into (meanOut, m2Out); the outputs may be the A arrays
     /// themselves, because every element is read before it is written. Both counts must be positive.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Merge(
         int dimension,
         long na, ReadOnlySpan<double> meanA, ReadOnlySpan<double> m2A,

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Fruits.Pipeline.Statistics;
 
 /// <summary>
@@ -46,6 +48,7 @@ public sealed class MomentStatistics
     }
 
     /// <summary>Fills zeroed <paramref name="mean"/> and <paramref name="coMoment"/> from <paramref name="count"/> &gt; 0 rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void CentredMoments(ReadOnlySpan<float> rows, int count, int dimension, Span<double> mean, Span<double> coMoment)
     {
         // Two-pass (mean first, then centred products) keeps M2 accurate for non-negative features whose

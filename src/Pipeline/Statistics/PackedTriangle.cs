@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Fruits.Pipeline.Statistics;
 
 /// <summary>Index arithmetic for a d x d symmetric matrix stored as its packed upper triangle (row-major, i &lt;= j).</summary>
@@ -31,6 +33,7 @@ public static class PackedTriangle
     }
 
     /// <summary>Expands to a full symmetric row-major d x d matrix, multiplying every entry by <paramref name="scale"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double[] ToFull(ReadOnlySpan<double> packed, int dimension, double scale = 1.0)
     {
         if (packed.Length != Length(dimension))

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 
@@ -76,6 +77,7 @@ public sealed class PcaFitter
     }
 
     /// <summary>Largest |C v - lambda v| over the rows of <paramref name="vectors"/>: how far they are from eigenvectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double MaxResidual(double[] matrix, int d, ReadOnlySpan<double> values, double[] vectors)
     {
         var worst = 0.0;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Fruits.Pipeline.Statistics;
@@ -40,6 +41,7 @@ public sealed class PcaProjector
     public PcaModel Model { get; }
 
     /// <summary>Projects <paramref name="count"/> rows (row-major, Dimension floats each) into count x K floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Project(ReadOnlySpan<float> rows, int count, Span<float> output)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -87,6 +89,7 @@ public sealed class PcaProjector
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void ProjectBlock(double[] block, int n, Span<float> output)
     {
         var d = _dimension;
@@ -142,6 +145,7 @@ public sealed class PcaProjector
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Widen(ReadOnlySpan<float> source, Span<double> destination)
     {
         for (var j = 0; j < source.Length; j++)

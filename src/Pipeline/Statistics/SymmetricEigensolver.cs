@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static Fruits.Pipeline.Statistics.VectorMath;
 
 namespace Fruits.Pipeline.Statistics;
@@ -14,6 +15,10 @@ public sealed class SymmetricEigensolver
     private const int MaxQlIterations = 60;
     private const int MaxInverseIterations = 5;
     private const int ExtraIterations = 2;
+
+    // Blocks smaller than this reduce faster on one thread than the fork and join costs.
+    private const int ParallelFrom = 192;
+    private const int RowChunks = 4;
 
     private readonly int _n;
     private readonly double[] _reflectors; // row i holds Householder vector u_i in columns 0..i-1
@@ -60,12 +65,22 @@ public sealed class SymmetricEigensolver
     /// Householder reduction from the last row up (as EISPACK tred2, without accumulating the transform).
     /// Step i reflects row i's leading i entries onto one, then applies P A P to the leading i x i block
     /// with one symmetric matrix-vector product and one rank-2 update, both over the lower triangle only.
+    /// On large blocks both run over <see cref="RowChunks"/> chunks of rows in parallel: the reduction is
+    /// the bulk of a fit, and it runs when the job's featurizers are done and every core is free.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Tridiagonalize()
     {
         var n = _n;
         var a = _reflectors;
         var p = new double[n];
+        var partials = new double[RowChunks][];
+        for (var c = 0; c < RowChunks; c++)
+        {
+            partials[c] = new double[n];
+        }
+
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Min(RowChunks, Environment.ProcessorCount) };
         for (var i = n - 1; i > 0; i--)
         {
             var row = a.AsSpan(i * n, i);
@@ -97,15 +112,35 @@ public sealed class SymmetricEigensolver
             row[i - 1] = f - g;
             _h[i] = hh;
 
-            // p = A u / h over the symmetric leading block, reading each lower-triangle row once.
+            // p = A u / h over the symmetric leading block. Chunks sum into their own vectors, added up in
+            // chunk order, so the result does not depend on how many cores ran them.
             var u = row;
             var pi = p.AsSpan(0, i);
-            pi.Clear();
-            for (var j = 0; j < i; j++)
+            var step = i;
+            if (i >= ParallelFrom)
             {
-                var lower = a.AsSpan(j * n, j);
-                pi[j] += Dot(lower, u[..j]) + (a[(j * n) + j] * u[j]);
-                Axpy(u[j], lower, pi[..j]);
+                Parallel.For(0, RowChunks, parallel, c =>
+                {
+                    var (first, end) = ChunkRows(step, c);
+                    var partial = partials[c].AsSpan(0, end);
+                    partial.Clear();
+                    SymmetricProduct(a, n, step, first, end, partial);
+                });
+                pi.Clear();
+                for (var c = 0; c < RowChunks; c++)
+                {
+                    var (_, end) = ChunkRows(i, c);
+                    var partial = partials[c].AsSpan(0, end);
+                    for (var j = 0; j < end; j++)
+                    {
+                        pi[j] += partial[j];
+                    }
+                }
+            }
+            else
+            {
+                pi.Clear();
+                SymmetricProduct(a, n, i, 0, i, pi);
             }
 
             var uDotP = 0.0;
@@ -115,25 +150,62 @@ public sealed class SymmetricEigensolver
                 uDotP += u[j] * pi[j];
             }
 
-            // q = p - K u with K = u.p / 2h; A -= u q^T + q u^T.
+            // q = p - K u with K = u.p / 2h; A -= u q^T + q u^T. Rows are independent here.
             var kk = uDotP / (2 * hh);
             for (var j = 0; j < i; j++)
             {
                 pi[j] -= kk * u[j];
             }
 
-            for (var j = 0; j < i; j++)
+            if (i >= ParallelFrom)
             {
-                var lower = a.AsSpan(j * n, j + 1);
-                Axpy(-u[j], pi[..(j + 1)], lower);
-                Axpy(-pi[j], u[..(j + 1)], lower);
+                Parallel.For(0, RowChunks, parallel, c =>
+                {
+                    var (first, end) = ChunkRows(step, c);
+                    RankTwoUpdate(a, n, step, p, first, end);
+                });
+            }
+            else
+            {
+                RankTwoUpdate(a, n, i, p, 0, i);
             }
         }
 
         _diagonal[0] = a[0];
     }
 
+    /// <summary>Rows [first, end) of an i-row lower triangle, cut so every chunk holds about the same number of entries.</summary>
+    private static (int First, int End) ChunkRows(int i, int chunk) =>
+        ((int)(i * Math.Sqrt((double)chunk / RowChunks)), chunk == RowChunks - 1 ? i : (int)(i * Math.Sqrt((double)(chunk + 1) / RowChunks)));
+
+    /// <summary>Adds rows [first, end) of the leading i x i block's lower triangle, times u = row i, into <paramref name="p"/> (A u).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SymmetricProduct(double[] a, int n, int i, int first, int end, Span<double> p)
+    {
+        var u = a.AsSpan(i * n, i);
+        for (var j = first; j < end; j++)
+        {
+            var lower = a.AsSpan(j * n, j);
+            p[j] += Dot(lower, u[..j]) + (a[(j * n) + j] * u[j]);
+            Axpy(u[j], lower, p[..j]);
+        }
+    }
+
+    /// <summary>A -= u q^T + q u^T on rows [first, end) of the leading i x i block's lower triangle (u = row i).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RankTwoUpdate(double[] a, int n, int i, double[] q, int first, int end)
+    {
+        var u = a.AsSpan(i * n, i);
+        for (var j = first; j < end; j++)
+        {
+            var lower = a.AsSpan(j * n, j + 1);
+            Axpy(-u[j], q.AsSpan(0, j + 1), lower);
+            Axpy(-q[j], u[..(j + 1)], lower);
+        }
+    }
+
     /// <summary>Implicit QL with Wilkinson shifts on a copy of the tridiagonal (JAMA's tql2 minus the vectors).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double[] QlEigenvalues()
     {
         var n = _n;
@@ -226,6 +298,7 @@ public sealed class SymmetricEigensolver
     /// 1e-3 |T| of each other are re-orthogonalized against each other at every step, and coincident
     /// eigenvalues are pulled apart by a few ulps so each solve finds a different direction.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InverseIteration(int count, double[] vectors)
     {
         var n = _n;
@@ -315,6 +388,7 @@ public sealed class SymmetricEigensolver
     }
 
     /// <summary>v = P_{n-1} ... P_1 z for every vector, applying each reflector to all vectors while it is in cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BackTransform(int count, double[] vectors)
     {
         var n = _n;
@@ -376,6 +450,7 @@ public sealed class SymmetricEigensolver
 
         public double LastPivot => _u0[n - 1];
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Factor(ReadOnlySpan<double> diagonal, ReadOnlySpan<double> offDiagonal, double shift, double tolerance)
         {
             _tolerance = tolerance;
@@ -418,6 +493,7 @@ public sealed class SymmetricEigensolver
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Solve(Span<double> y)
         {
             for (var i = 0; i < n - 1; i++)

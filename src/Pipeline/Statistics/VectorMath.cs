@@ -8,6 +8,7 @@ namespace Fruits.Pipeline.Statistics;
 /// <summary>The double-precision vector kernels the statistics code shares.</summary>
 internal static class VectorMath
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         var sum = Vector<double>.Zero;
@@ -27,6 +28,7 @@ internal static class VectorMath
     }
 
     /// <summary>y += alpha x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y)
     {
         var a = new Vector<double>(alpha);
