@@ -58,11 +58,12 @@ public sealed class FeaturizerGrain(
         var errors = new List<ErrorRow>();
         var pending = 0;
 
+        await using var reads = new ImageReadAhead(input, images, Math.Max(0, _options.ReadAhead), _options.MaxImageBytes);
         foreach (var image in images)
         {
             try
             {
-                var bytes = await input.ReadAllBytesAsync(image.Key, _options.MaxImageBytes);
+                var bytes = await reads.ReadNextAsync();
                 _preprocessor!.Preprocess(bytes, _featurizer.InputSlot(pending));
                 paths.Add(image.Path);
                 labels.Add(image.Label);

@@ -20,6 +20,12 @@ public sealed class FeaturizerOptions
     /// <summary>Images per ONNX Runtime call. One is fastest on CPUs: a single image's activations stay in cache (see docs/BENCHMARKS.md).</summary>
     public int InferenceBatchSize { get; set; } = 1;
 
+    /// <summary>
+    /// Image reads a featurizer keeps in flight ahead of the image it is working on, so it does not wait on
+    /// storage (an S3 GET is slower than an image's inference). 0 = read each image when it is needed.
+    /// </summary>
+    public int ReadAhead { get; set; } = 8;
+
     /// <summary>Build and run one session per slot while the silo starts, before it takes work.</summary>
     public bool WarmSessionsOnStart { get; set; } = true;
 
