@@ -26,7 +26,9 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
     public async Task Three_silo_processes_share_a_job_and_a_silo_joining_mid_job_gets_work()
     {
         await TestModel.EnsureAsync(); // built once here, not raced by three silos
-        var input = ImageSubset.CopyTo(_temp.Combine("input"), labels: 16, perLabel: 40);
+        // Long enough that the job is still featurizing when the third silo has started and joined
+        // (640 images were once enough; the featurizers got faster).
+        var input = ImageSubset.CopyTo(_temp.Combine("input"), labels: 16, perLabel: 120);
         var output = _temp.Combine("output");
         await using var cluster = new DynamoDbProcessCluster(_moto, $"multi-{Guid.NewGuid():N}");
         cluster.StartSilo();
@@ -46,14 +48,14 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
         Assert.True(exit == 0, $"client exited {exit}:\n{client.Output}\n--- silos:\n{string.Join("\n---\n", cluster.Silos.Select(s => s.Output))}");
 
         using var summary = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "summary.json")));
-        Assert.Equal(640, summary.RootElement.GetProperty("images_succeeded").GetInt32());
+        Assert.Equal(1920, summary.RootElement.GetProperty("images_succeeded").GetInt32());
         var perSilo = summary.RootElement.GetProperty("batches_per_silo").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
         Assert.True(perSilo.Count == 3, "batches per silo: " + string.Join(", ", perSilo.Select(p => $"{p.Key}={p.Value}")));
-        Assert.Equal(40, perSilo.Values.Sum());
+        Assert.Equal(120, perSilo.Values.Sum());
         Assert.All(perSilo.Values, count => Assert.True(count > 0));
 
         using var db = new DuckDb();
         var parts = DuckDb.Quote(Path.Combine(output, "part-*.parquet"));
-        Assert.Equal(640, db.Scalar<int>($"SELECT count(DISTINCT path) FROM read_parquet({parts})"));
+        Assert.Equal(1920, db.Scalar<int>($"SELECT count(DISTINCT path) FROM read_parquet({parts})"));
     }
 }
