@@ -58,7 +58,7 @@ public sealed class FeaturizerGrain(
         var errors = new List<ErrorRow>();
         var pending = 0;
 
-        await using var reads = new ImageReadAhead(input, images, Math.Max(0, _options.ReadAhead), _options.MaxImageBytes);
+        await using var reads = new ImageReadAhead(input, images, _options.EffectiveReadAhead, _options.MaxImageBytes);
         foreach (var image in images)
         {
             try

@@ -34,4 +34,6 @@ public sealed class FeaturizerOptions
     public long MaxImageBytes { get; set; } = 64L * 1024 * 1024;
 
     public int EffectiveConcurrency => MaxConcurrentBatches > 0 ? MaxConcurrentBatches : Environment.ProcessorCount;
+
+    public int EffectiveReadAhead => Math.Max(0, ReadAhead);
 }

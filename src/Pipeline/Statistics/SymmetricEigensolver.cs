@@ -117,6 +117,7 @@ public sealed class SymmetricEigensolver
             var u = row;
             var pi = p.AsSpan(0, i);
             var step = i;
+            pi.Clear();
             if (i >= ParallelFrom)
             {
                 Parallel.For(0, RowChunks, parallel, c =>
@@ -126,20 +127,14 @@ public sealed class SymmetricEigensolver
                     partial.Clear();
                     SymmetricProduct(a, n, step, first, end, partial);
                 });
-                pi.Clear();
                 for (var c = 0; c < RowChunks; c++)
                 {
                     var (_, end) = ChunkRows(i, c);
-                    var partial = partials[c].AsSpan(0, end);
-                    for (var j = 0; j < end; j++)
-                    {
-                        pi[j] += partial[j];
-                    }
+                    Axpy(1, partials[c].AsSpan(0, end), pi[..end]);
                 }
             }
             else
             {
-                pi.Clear();
                 SymmetricProduct(a, n, i, 0, i, pi);
             }
 

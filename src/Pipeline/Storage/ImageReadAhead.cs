@@ -14,6 +14,7 @@ public sealed class ImageReadAhead : IAsyncDisposable
     private readonly IReadOnlyList<ImageEntry> _images;
     private readonly long _maxBytes;
     private readonly Task<byte[]>?[] _window;
+    private readonly bool _ahead;
     private int _next;
     private int _started;
 
@@ -27,7 +28,8 @@ public sealed class ImageReadAhead : IAsyncDisposable
         _images = images;
         _maxBytes = maxBytes;
         _window = new Task<byte[]>?[Math.Max(depth, 1)];
-        if (depth > 0)
+        _ahead = depth > 0;
+        if (_ahead)
         {
             Fill();
         }
@@ -45,7 +47,7 @@ public sealed class ImageReadAhead : IAsyncDisposable
         var read = _window[slot] ?? _store.ReadAllBytesAsync(_images[_next].Key, _maxBytes);
         _window[slot] = null;
         _next++;
-        if (_started > 0)
+        if (_ahead)
         {
             Fill();
         }
