@@ -16,10 +16,10 @@ public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progres
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     /// <summary>
-    /// Polls until the job ends. With <paramref name="spec"/>, a job whose grain was lost with its silo
-    /// (it answers NotStarted again) is started once more: it resumes from what is stored.
+    /// Polls until the job ends. A job whose silo was lost is resumed by the cluster itself (its reminder), so
+    /// watching only reads: polls that fail while membership settles are retried for a while.
     /// </summary>
-    public async Task<JobStatus> WatchAsync(IJobGrain job, CancellationToken cancellationToken, JobSpec? spec = null)
+    public async Task<JobStatus> WatchAsync(IJobGrain job, CancellationToken cancellationToken)
     {
         var status = await job.GetStatus();
         var failingSince = (DateTime?)null;
@@ -28,7 +28,6 @@ public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progres
             try
             {
                 var next = await job.GetStatus();
-                next = next.Phase == JobPhase.NotStarted && spec is not null ? await job.Start(spec) : next;
                 failingSince = null;
                 return next;
             }
@@ -111,6 +110,10 @@ public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progres
                 status.BatchesTotal,
                 status.BatchesDone,
                 status.ImagesPerSecond,
+                status.Attempts,
+                status.SubmittedUtc,
+                status.FinishedUtc,
+                status.Running,
                 EtaSeconds = JobProgress.EtaSeconds(status),
                 status.Summary,
                 PeakRssMb = peakMb,
@@ -120,6 +123,10 @@ public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progres
         {
             console.MarkupLineInterpolated($"[red]job {status.JobId} failed:[/] {status.Error}");
         }
+        else if (status.Phase == JobPhase.Cancelled)
+        {
+            console.MarkupLineInterpolated($"[yellow]job {status.JobId} cancelled[/] after {status.BatchesDone:N0} of {status.BatchesTotal:N0} batches; submitting the same spec resumes it");
+        }
         else if (status.Summary is { } summary)
         {
             var table = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumns("", "");
@@ -128,7 +135,11 @@ public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progres
             table.AddRow("failures", summary.ImagesFailed == 0 ? "0" : $"{summary.ImagesFailed:N0} (see errors.parquet)");
             table.AddRow("labels", $"{summary.Labels:N0}");
             table.AddRow("pca", $"k = {summary.K}, variance kept {summary.VarianceKept:P2}");
-            table.AddRow("speed", $"{summary.ImagesPerSecond:F1} images/s over {summary.TotalSeconds:F1} s");
+            table.AddRow("speed", $"{summary.ImagesPerSecond:F1} images/s over {summary.TotalSeconds:F1} s (featurizing {summary.FeaturizeImagesPerSecond:F1} images/s)");
+            if (summary.Attempts > 1)
+            {
+                table.AddRow("attempts", $"{summary.Attempts} ({summary.BatchesResumed:N0} batches resumed from storage)");
+            }
             table.AddRow("output", Markup.Escape(summary.Output));
             console.Write(table);
         }
@@ -141,6 +152,7 @@ public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progres
         {
             JobPhase.Completed => ExitCodes.Success,
             JobPhase.Failed => ExitCodes.JobFailed,
+            JobPhase.Cancelled => ExitCodes.JobFailed,
             _ => ExitCodes.Success,
         };
     }

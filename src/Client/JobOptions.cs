@@ -18,20 +18,15 @@ public static class JobOptions
             throw new UsageException("give either --threshold or --k, not both");
         }
 
-        if (threshold is { } t && t is not (> 0 and <= 1))
-        {
-            throw new UsageException($"--threshold must be within (0, 1], got {t}");
-        }
-
-        if (k is { } fixedK && fixedK is < 1 or > 1280)
-        {
-            throw new UsageException($"--k must be within [1, 1280], got {fixedK}");
-        }
-
         var batchSize = args.Int("batch-size") ?? JobSpec.DefaultBatchSize;
-        if (batchSize <= 0)
+        var spec = new JobSpec(input, output, new PcaSelection(threshold ?? 0.75, k), batchSize, args.Has("overwrite"));
+        try
         {
-            throw new UsageException($"--batch-size must be positive, got {batchSize}");
+            spec.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
         }
 
         if (!input.IsS3 && !Directory.Exists(input.Uri))
@@ -39,7 +34,7 @@ public static class JobOptions
             throw new UsageException($"input folder {input.Uri} does not exist");
         }
 
-        return new JobSpec(input, output, new PcaSelection(threshold ?? 0.75, k), batchSize, args.Has("overwrite"));
+        return spec;
     }
 
     public static string NewJobId() => $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";

@@ -14,9 +14,14 @@ public static class JobProgress
         return status.Phase == JobPhase.Featurizing && status.ImagesPerSecond > 0 ? Math.Max(0, remaining) / status.ImagesPerSecond : null;
     }
 
-    /// <summary>e.g. "featurize 1,234/23,619 images  115.3 img/s  ETA 3m12s  failed 0".</summary>
-    public static string Text(JobStatus status) => string.Create(CultureInfo.InvariantCulture,
-        $"{PhaseName(status.Phase)} {status.ImagesDone + status.ImagesFailed:N0}/{status.ImagesTotal:N0} images  {status.ImagesPerSecond:F1} img/s  ETA {Duration(EtaSeconds(status))}  failed {status.ImagesFailed:N0}");
+    /// <summary>
+    /// e.g. "featurize 1,234/23,619 images  115.3 img/s  ETA 3m12s  failed 0"; while listing, before the total is
+    /// known, the images and batches listed so far.
+    /// </summary>
+    public static string Text(JobStatus status) => status.Phase is JobPhase.Listing or JobPhase.NotStarted
+        ? string.Create(CultureInfo.InvariantCulture, $"{PhaseName(status.Phase)} {status.ImagesTotal:N0} images listed")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{PhaseName(status.Phase)} {status.ImagesDone + status.ImagesFailed:N0}/{status.ImagesTotal:N0} images  {status.ImagesPerSecond:F1} img/s  ETA {Duration(EtaSeconds(status))}  failed {status.ImagesFailed:N0}{(status.Attempts > 1 ? $"  attempt {status.Attempts}" : "")}");
 
     public static string Json(JobStatus status) => JsonSerializer.Serialize(new
     {
@@ -29,6 +34,7 @@ public static class JobProgress
         batches_total = status.BatchesTotal,
         batches_done = status.BatchesDone,
         images_per_second = Math.Round(status.ImagesPerSecond, 2),
+        attempts = status.Attempts,
         eta_seconds = EtaSeconds(status) is { } eta ? Math.Round(eta, 1) : (double?)null,
     });
 
@@ -54,6 +60,7 @@ public static class JobProgress
         JobPhase.Projecting => "projection",
         JobPhase.Writing => "write",
         JobPhase.Completed => "completed",
+        JobPhase.Cancelled => "cancelled",
         _ => "failed",
     };
 }

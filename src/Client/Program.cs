@@ -79,7 +79,7 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
 
             var job = cluster.Grains.GetGrain<IJobGrain>(jobId);
             await job.Start(spec);
-            return console.Report(await console.WatchAsync(job, cancellationToken, spec));
+            return console.Report(await console.WatchAsync(job, cancellationToken));
         }
 
         case "submit":
@@ -111,6 +111,37 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
             }
 
             return console.Report(cli.Command == "watch" ? await console.WatchAsync(job, cancellationToken) : status);
+        }
+
+        case "jobs":
+        {
+            var gateway = cli.Int("gateway-port");
+            var clustering = cli.String("cluster");
+            cli.RejectUnknown();
+            await using var cluster = gateway is not null || clustering is not null
+                ? await ClusterConnection.ConnectAsync(clustering, gateway, verbose, cancellationToken)
+                : await ClusterConnection.StartEmbeddedAsync(verbose, null, cancellationToken);
+            return await JobsCommand.ListAsync(cluster.Grains, AnsiConsole.Console, json);
+        }
+
+        case "cancel":
+        {
+            var jobId = cli.Positionals.FirstOrDefault() ?? throw new UsageException("usage: fruits cancel JOB_ID");
+            var gateway = cli.Int("gateway-port");
+            var clustering = cli.String("cluster");
+            cli.RejectUnknown();
+            await using var cluster = gateway is not null || clustering is not null
+                ? await ClusterConnection.ConnectAsync(clustering, gateway, verbose, cancellationToken)
+                : await ClusterConnection.StartEmbeddedAsync(verbose, null, cancellationToken);
+            var job = cluster.Grains.GetGrain<IJobGrain>(jobId);
+            if ((await job.GetStatus()).Phase == JobPhase.NotStarted)
+            {
+                throw new UsageException($"unknown job id '{jobId}'");
+            }
+
+            var status = await job.Cancel();
+            console.Report(status);
+            return status.Phase is JobPhase.Cancelled or JobPhase.Completed ? ExitCodes.Success : ExitCodes.JobFailed;
         }
 
         case "bench":
@@ -149,6 +180,11 @@ static async Task<int> RunAsync(CliArguments cli, CancellationToken cancellation
                   fruits submit --input DIR --output DIR [...]   start a job on a running cluster; prints its id
                   fruits status JOB [--gateway-port P]           one status line (or the summary)
                   fruits watch JOB [--gateway-port P]            live progress until the job ends
+                  fruits jobs [--cluster dynamodb | --gateway-port P]
+                      the cluster's jobs (id, input, output, phase, progress, submitted, finished); without a
+                      cluster named, the jobs of this machine's embedded silo
+                  fruits cancel JOB [--cluster dynamodb | --gateway-port P]
+                      stops dispatching; stored batches are kept, so submitting the same spec resumes the job
                   fruits inspect OUTPUT [--label X] [--path P] [--rows N]
                       schema, row count, label counts and the first rows of a finished job
                   fruits export-csv OUTPUT FILE.csv             path, label, pca features (JSON), image (base64)

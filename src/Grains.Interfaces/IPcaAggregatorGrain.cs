@@ -2,22 +2,25 @@ using Fruits.Pipeline.Statistics;
 
 namespace Fruits.Grains;
 
-/// <summary>One per job: merges partial statistics (once per batch id) and fits the PCA.</summary>
+/// <summary>One per job: merges partial statistics (each batch id at most once) and fits the PCA.</summary>
 [Alias("Fruits.IPcaAggregatorGrain")]
 public interface IPcaAggregatorGrain : IGrainWithStringKey
 {
-    /// <summary>Merges the statistics of <paramref name="batchIndex"/>; returns false when that batch was already merged.</summary>
-    [Alias("Merge")]
-    Task<bool> Merge(int batchIndex, MomentStatistics statistics);
+    /// <summary>
+    /// Merges statistics covering exactly <paramref name="batches"/>. Refused (false) when any of them is
+    /// merged already, since part of a partial cannot be taken back: the caller restates those batches one by one.
+    /// </summary>
+    [Alias("Merge"), ResponseTimeout("00:05:00")]
+    Task<bool> Merge(int[] batches, MomentStatistics statistics);
 
-    /// <summary>The batch ids merged so far (after a silo loss this may be fewer than were featurized).</summary>
-    [Alias("MergedBatches")]
-    Task<int[]> MergedBatches();
+    /// <summary>The batch ids merged so far and the images they count.</summary>
+    [Alias("GetMerged")]
+    Task<MergedBatches> GetMerged();
+
+    /// <summary>Forgets everything merged, to rebuild from the stored parts.</summary>
+    [Alias("Reset")]
+    Task Reset();
 
     [Alias("Fit"), ResponseTimeout("00:10:00")]
     Task<PcaModel> Fit(PcaSelection selection);
-
-    /// <summary>The fitted model; null before <see cref="Fit"/>.</summary>
-    [Alias("GetModel")]
-    Task<PcaModel?> GetModel();
 }

@@ -2,14 +2,14 @@ namespace Fruits.Grains;
 
 /// <summary>
 /// One per silo, keyed by the silo's address and activated on that silo. Stateless workers only run on the
-/// calling silo, so the job reaches every silo's featurizers through this grain.
+/// calling silo, so the job reaches every silo's featurizers through this grain: it routes batches to them.
 /// </summary>
 [Alias("Fruits.ISiloWorkerGrain")]
 public interface ISiloWorkerGrain : IGrainWithStringKey
 {
-    /// <summary>How many batches this silo runs at once.</summary>
-    [Alias("GetCapacity")]
-    Task<int> GetCapacity();
+    /// <summary>Whether this silo takes batches and how many at once; not ready while it drains for shutdown or cannot load the model.</summary>
+    [Alias("GetReadiness")]
+    Task<SiloReadiness> GetReadiness();
 
     [Alias("Featurize"), ResponseTimeout("00:10:00")]
     Task<BatchOutcome> Featurize(FeaturizeRequest request);
@@ -19,4 +19,12 @@ public interface ISiloWorkerGrain : IGrainWithStringKey
 
     [Alias("Restate"), ResponseTimeout("00:10:00")]
     Task<BatchOutcome> Restate(RestateRequest request);
+
+    /// <summary>Hands over (and forgets) this silo's pre-merged statistics of the job.</summary>
+    [Alias("TakeStatistics"), ResponseTimeout("00:05:00")]
+    Task<SiloStatistics> TakeStatistics(string jobId);
+
+    /// <summary>Drops whatever this silo holds for the job: a new attempt starts from the stored parts.</summary>
+    [Alias("ForgetJob")]
+    Task ForgetJob(string jobId);
 }

@@ -11,4 +11,7 @@ public enum JobPhase
     Writing,
     Completed,
     Failed,
+
+    /// <summary>Stopped by <c>fruits cancel</c>; its stored work is kept, so submitting the same spec resumes it.</summary>
+    Cancelled,
 }

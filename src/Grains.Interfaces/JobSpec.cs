@@ -1,3 +1,4 @@
+using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 
@@ -13,4 +14,30 @@ public sealed record JobSpec(
     [property: Id(4)] bool Overwrite = false)
 {
     public const int DefaultBatchSize = 64;
+
+    /// <summary>
+    /// The one place the spec's rules live: the client checks them before connecting, the job grain again
+    /// because any client (or an older one) may call it. Messages name the command-line option.
+    /// </summary>
+    /// <exception cref="ArgumentException">The first rule the spec breaks, as one line.</exception>
+    public void Validate()
+    {
+        if (Selection.FixedK is { } k && k is < 1 or > OnnxFeaturizer.FeatureLength)
+        {
+            throw new ArgumentException($"--k must be within [1, {OnnxFeaturizer.FeatureLength}], got {k}");
+        }
+
+        if (Selection.FixedK is null && Selection.Threshold is not (> 0 and <= 1))
+        {
+            throw new ArgumentException($"--threshold must be within (0, 1], got {Selection.Threshold}");
+        }
+
+        if (BatchSize <= 0)
+        {
+            throw new ArgumentException($"--batch-size must be positive, got {BatchSize}");
+        }
+    }
+
+    /// <summary>Two submissions are the same job when everything but <see cref="Overwrite"/> matches.</summary>
+    public bool SameWorkAs(JobSpec other) => this with { Overwrite = false } == other with { Overwrite = false };
 }

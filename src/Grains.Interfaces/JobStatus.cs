@@ -14,5 +14,23 @@ public sealed record JobStatus(
     [property: Id(8)] string? Error,
     [property: Id(9)] JobSummary? Summary)
 {
-    public bool IsFinished => Phase is JobPhase.Completed or JobPhase.Failed;
+    /// <summary>How many times the cluster has started this job: 1, plus one per resumption after a lost silo or cluster.</summary>
+    [Id(10)] public int Attempts { get; init; }
+
+    [Id(11)] public DateTime? SubmittedUtc { get; init; }
+
+    [Id(12)] public DateTime? FinishedUtc { get; init; }
+
+    /// <summary>The job's input location, as submitted.</summary>
+    [Id(13)] public string? Input { get; init; }
+
+    [Id(14)] public string? Output { get; init; }
+
+    /// <summary>
+    /// True while some silo is driving the job. An unfinished job that is not running is waiting for the
+    /// cluster's resume reminder (or, on an embedded silo that was stopped, for the same spec to be run again).
+    /// </summary>
+    [Id(15)] public bool Running { get; init; }
+
+    public bool IsFinished => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
 }

@@ -1,6 +1,6 @@
 namespace Fruits.Grains;
 
-/// <summary>The outcome of a finished job; also written as summary.json.</summary>
+/// <summary>The outcome of a finished job; also written as summary.json. Every figure covers all of the job's attempts.</summary>
 [GenerateSerializer, Immutable, Alias("Fruits.JobSummary")]
 public sealed record JobSummary
 {
@@ -16,12 +16,31 @@ public sealed record JobSummary
     [Id(9)] public required int K { get; init; }
     [Id(10)] public required double VarianceKept { get; init; }
     [Id(11)] public double? Threshold { get; init; }
+
+    /// <summary>Seconds per phase of the last attempt, which ran every phase after featurizing.</summary>
     [Id(12)] public required IReadOnlyDictionary<string, double> PhaseSeconds { get; init; }
+
+    /// <summary>Wall seconds from the first submit to _SUCCESS, time between attempts included.</summary>
     [Id(13)] public required double TotalSeconds { get; init; }
+
+    /// <summary>Images found over <see cref="TotalSeconds"/>.</summary>
     [Id(14)] public required double ImagesPerSecond { get; init; }
     [Id(15)] public required string ModelSha256 { get; init; }
+
+    /// <summary>Batches featurized by each silo, over all attempts.</summary>
     [Id(16)] public required IReadOnlyDictionary<string, int> BatchesPerSilo { get; init; }
 
-    /// <summary>Batches found already stored by an earlier, interrupted run of this job and not featurized again.</summary>
+    /// <summary>Batches the last attempt found already stored by an earlier attempt and did not featurize again.</summary>
     [Id(17)] public int BatchesResumed { get; init; }
+
+    [Id(18)] public int Attempts { get; init; } = 1;
+
+    /// <summary>Images featurized over the seconds spent featurizing them, summed over attempts.</summary>
+    [Id(19)] public double FeaturizeImagesPerSecond { get; init; }
+
+    [Id(20)] public IReadOnlyList<JobAttempt> AttemptHistory { get; init; } = [];
+
+    [Id(21)] public DateTime? SubmittedUtc { get; init; }
+
+    [Id(22)] public DateTime? FinishedUtc { get; init; }
 }

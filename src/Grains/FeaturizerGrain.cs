@@ -22,6 +22,7 @@ public sealed class FeaturizerGrain(
     IObjectStoreFactory stores,
     IOptions<FeaturizerOptions> options,
     ILocalSiloDetails silo,
+    SiloStatisticsStore siloStatistics,
     ILogger<FeaturizerGrain> logger) : Grain, IFeaturizerGrain, IDisposable
 {
     private readonly FeaturizerOptions _options = options.Value;
@@ -101,13 +102,13 @@ public sealed class FeaturizerGrain(
             await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
         }
 
-        // The aggregator merges in place before its call returns, so the buffer is free again after the await;
-        // if the call fails it may still run later, so that buffer is abandoned rather than overwritten.
-        var buffer = _statistics ?? new MomentStatisticsBuffer(OnnxFeaturizer.FeatureLength);
-        _statistics = null;
-        var statistics = buffer.Compute(table.FeatureBlock, table.Count);
-        await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge(request.BatchIndex, statistics);
-        _statistics = buffer;
+        // Merged into this silo's running partial, which the job collects once at fit time; the buffer is
+        // free again as soon as the merge returns.
+        _statistics ??= new MomentStatisticsBuffer(OnnxFeaturizer.FeatureLength);
+        if (table.Count > 0)
+        {
+            siloStatistics.Add(request.JobId, request.BatchIndex, _statistics.Compute(table.FeatureBlock, table.Count));
+        }
 
         logger.LogInformation("Job {JobId} batch {BatchIndex}: {Succeeded} featurized, {Failed} failed in {Seconds:F2}s",
             request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);

@@ -1,54 +1,69 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Fruits.Pipeline.Listing;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Plots;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace Fruits.Grains;
 
 /// <summary>
-/// Drives one job, top-down like the seed notebook: list -> featurize (statistics merged as batches
-/// finish) -> fit PCA -> project -> write. It runs in the background of the activation; callers poll.
+/// Owns one job from submit to _SUCCESS, top-down like the seed notebook: list -> featurize -> statistics ->
+/// fit PCA -> project -> write. Its record is persisted at each phase change and every few seconds of progress,
+/// and a reminder resumes it from what is stored when its silo, or the whole cluster, was lost.
 /// </summary>
-public sealed class JobGrain(
+public sealed partial class JobGrain(
+    [PersistentState("job", JobsOptions.StorageName)] IPersistentState<JobState> record,
     IObjectStoreFactory stores,
     FeaturizerModel model,
-    ILogger<JobGrain> logger) : Grain, IJobGrain
+    IOptions<JobsOptions> options,
+    ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
+    private const string ResumeReminder = "resume";
     private const int MaxScatterPoints = 20_000;
 
+    private readonly SemaphoreSlim _saving = new(1, 1);
+    private readonly Stopwatch _featurizeClock = new();
     private readonly Dictionary<string, double> _phaseSeconds = [];
-    private readonly Dictionary<string, int> _batchesPerSilo = [];
-    private JobSpec? _spec;
-    private JobPhase _phase = JobPhase.NotStarted;
-    private readonly HashSet<string> _labels = new(StringComparer.Ordinal);
-    private int _batchCount;
-    private int _imagesTotal;
-    private int _imagesDone;
-    private int _imagesFailed;
-    private int _batchesDone;
-    private string? _error;
-    private JobSummary? _summary;
-    private Stopwatch _featurizeClock = new();
+    private Task? _run;
+    private CancellationTokenSource? _stop;
+    private bool _cancelRequested;
+    private DateTime _lastSave;
+
+    private JobState State => record.State;
+
+    private string JobId => this.GetPrimaryKeyString();
 
     public async Task<JobStatus> Start(JobSpec spec)
     {
-        if (_spec is not null)
+        spec.Validate();
+        if (State.Spec is not null && State.Phase == JobPhase.Completed && spec.Overwrite && _run is null)
         {
-            return _spec == spec
-                ? Snapshot()
-                : throw new InvalidOperationException($"job {this.GetPrimaryKeyString()} already exists with a different spec");
+            // Run again from scratch under the same id: the user asked to replace the finished output.
+            record.State = new JobState();
+        }
+
+        var isNew = State.Spec is null;
+        if (State.Spec is { } existing)
+        {
+            if (!existing.SameWorkAs(spec))
+            {
+                throw new InvalidOperationException($"job {JobId} already exists with a different spec");
+            }
+
+            if (State.Phase == JobPhase.Completed || _run is not null)
+            {
+                return Snapshot();
+            }
         }
 
         try
         {
-            await ValidateAsync(spec);
+            await ValidateAsync(spec, checkFinished: isNew && !spec.Overwrite);
         }
         catch (StorageException e)
         {
@@ -56,32 +71,76 @@ public sealed class JobGrain(
             throw new InvalidOperationException(e.Message);
         }
 
-        _spec = spec;
-        _phase = JobPhase.Listing;
-        DelayDeactivation(TimeSpan.FromDays(7));
-        _ = RunAsync(spec);
+        if (isNew)
+        {
+            State.Spec = spec;
+            State.SubmittedUtc = DateTime.UtcNow;
+        }
+
+        State.Phase = JobPhase.Listing;
+        State.Error = null;
+        State.FinishedUtc = null;
+        await SaveAsync(force: true);
+        await this.RegisterOrUpdateReminder(ResumeReminder, options.Value.ResumeCheckPeriod, options.Value.ResumeCheckPeriod);
+        await RecordInRegistryAsync();
+        StartRun(clearOutput: isNew && spec.Overwrite);
         return Snapshot();
     }
 
     public Task<JobStatus> GetStatus() => Task.FromResult(Snapshot());
 
-    private async Task ValidateAsync(JobSpec spec)
+    public async Task<JobStatus> Cancel()
     {
-        if (spec.BatchSize <= 0)
+        if (State.Spec is null || State.IsFinished)
         {
-            throw new ArgumentException($"batch size must be positive, got {spec.BatchSize}");
+            return Snapshot();
         }
 
-        if (spec.Selection.FixedK is { } k && k is < 1 or > 1280)
+        _cancelRequested = true;
+        if (_run is { } run)
         {
-            throw new ArgumentException($"k must be within [1, 1280], got {k}");
+            _stop?.Cancel();
+            await run;
+        }
+        else
+        {
+            await FinishAsync(JobPhase.Cancelled, error: null);
         }
 
-        if (spec.Selection.FixedK is null && spec.Selection.Threshold is not (> 0 and <= 1))
-        {
-            throw new ArgumentException($"threshold must be within (0, 1], got {spec.Selection.Threshold}");
-        }
+        return Snapshot();
+    }
 
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (State.Spec is null || State.IsFinished)
+        {
+            await UnregisterResumeReminderAsync();
+        }
+        else if (_run is null)
+        {
+            LogResuming(JobId, State.Attempts.Count + 1);
+            StartRun(clearOutput: false);
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The silo is stopping or the activation is being moved: stop handing out batches. The record stays
+        // unfinished, so the reminder resumes the job on a silo that is up.
+        _stop?.Cancel();
+        return Task.CompletedTask;
+    }
+
+    private void StartRun(bool clearOutput)
+    {
+        _stop = new CancellationTokenSource();
+        _cancelRequested = false;
+        DelayDeactivation(TimeSpan.FromDays(7));
+        _run = RunAsync(clearOutput, _stop.Token);
+    }
+
+    private async Task ValidateAsync(JobSpec spec, bool checkFinished)
+    {
         var input = stores.Open(spec.Input);
         await input.CheckAccessAsync(forWrite: false);
         await using (var images = new ImageLister().ListAsync(input).GetAsyncEnumerator())
@@ -92,346 +151,336 @@ public sealed class JobGrain(
             }
         }
 
-        var output = stores.Open(spec.Output);
-        await output.CheckAccessAsync(forWrite: true);
-        if (spec.Overwrite)
-        {
-            await ClearAsync(output);
-        }
-        else if (await output.ExistsAsync(OutputLayout.Success))
+        var output = new JobOutput(stores.Open(spec.Output));
+        await output.Store.CheckAccessAsync(forWrite: true);
+        if (checkFinished && await output.IsFinishedAsync())
         {
             throw new InvalidOperationException($"{spec.Output} already holds a finished job; pass --overwrite to replace it");
         }
     }
 
-    /// <summary>Deletes what a job writes, and nothing else a user may keep in that folder.</summary>
-    /// <param name="keepPlan">Keep _job/: the batch manifests of the listing that just ran are there.</param>
-    private static async Task ClearAsync(IObjectStore output, bool keepPlan = false)
+    private async Task RunAsync(bool clearOutput, CancellationToken stop)
     {
-        var ours = new List<string>();
-        await foreach (var item in output.ListAsync(string.Empty))
-        {
-            var key = item.Key;
-            if (key.StartsWith("_work/", StringComparison.Ordinal) || (!keepPlan && key.StartsWith("_job/", StringComparison.Ordinal))
-                || (key.StartsWith("part-", StringComparison.Ordinal) && key.EndsWith(".parquet", StringComparison.Ordinal))
-                || key is OutputLayout.PcaModel or OutputLayout.Summary or OutputLayout.Errors or OutputLayout.Success
-                || key.EndsWith(".png", StringComparison.Ordinal) && !key.Contains('/'))
-            {
-                ours.Add(key);
-            }
-        }
-
-        // _SUCCESS goes first so a half-cleared folder never looks finished.
-        foreach (var key in ours.OrderBy(k => k == OutputLayout.Success ? 0 : 1))
-        {
-            await output.DeleteAsync(key);
-        }
-    }
-
-    private async Task RunAsync(JobSpec spec)
-    {
-        var jobId = this.GetPrimaryKeyString();
-        using var scope = logger.BeginJobScope(jobId);
-        var total = Stopwatch.StartNew();
+        using var scope = logger.BeginJobScope(JobId);
+        var spec = State.Spec!;
+        State.Attempts.Add(new JobAttempt { Attempt = State.Attempts.Count + 1, StartedUtc = DateTime.UtcNow });
+        State.ImagesDone = State.ImagesFailed = State.BatchesDone = 0;
+        _phaseSeconds.Clear();
+        _featurizeClock.Reset();
         try
         {
-            var input = stores.Open(spec.Input);
-            var output = stores.Open(spec.Output);
-            var modelInfo = await model.GetAsync();
-
-            var listingHash = "";
-            await Timed("listing", async () => listingHash = await ListAsync(input, output, spec.BatchSize));
-            if (_imagesTotal == 0)
-            {
-                throw new InvalidOperationException($"{spec.Input} holds no .jpg or .jpeg images");
-            }
-
-            var plan = new JobPlan(jobId, spec.Input.Uri, spec.Output.Uri, spec.BatchSize, spec.Selection.Threshold, spec.Selection.FixedK,
-                modelInfo.Sha256, _imagesTotal, _batchCount, listingHash);
-            var resumed = await FindResumableBatchesAsync(output, plan);
-            await output.WriteAsync(OutputLayout.Plan, JsonSerializer.SerializeToUtf8Bytes(plan, Json));
-
-            _phase = JobPhase.Featurizing;
-            _featurizeClock = Stopwatch.StartNew();
-            var succeededBatches = new List<int>();
-            var featurized = new List<int>();
-            await Timed("featurize", () => DispatchAsync(Enumerable.Range(0, _batchCount).Where(b => !resumed.Contains(b)), (worker, batch) =>
-                worker.Featurize(new FeaturizeRequest(jobId, batch, spec.Input, spec.Output)), outcome =>
-                {
-                    _imagesDone += outcome.Succeeded;
-                    _imagesFailed += outcome.Failed;
-                    _batchesDone++;
-                    _batchesPerSilo[outcome.Silo] = _batchesPerSilo.GetValueOrDefault(outcome.Silo) + 1;
-                    featurized.Add(outcome.BatchIndex);
-                    if (outcome.Succeeded > 0)
-                    {
-                        succeededBatches.Add(outcome.BatchIndex);
-                    }
-                }));
-            _featurizeClock.Stop();
-
-            _phase = JobPhase.FittingPca;
-            var aggregator = GrainFactory.GetGrain<IPcaAggregatorGrain>(jobId);
-            PcaModel pca = null!;
-            await Timed("pca_fit", async () =>
-            {
-                // Statistics of resumed batches, and of batches whose merge was lost with a silo, are
-                // rebuilt from their stored features parts: the parts, not the partials, are the truth.
-                var merged = (await aggregator.MergedBatches()).ToHashSet();
-                var restate = resumed.Concat(featurized.Where(b => !merged.Contains(b))).Distinct().Order().ToList();
-                await DispatchAsync(restate, (worker, batch) => worker.Restate(new RestateRequest(jobId, batch, spec.Output)), outcome =>
-                {
-                    if (resumed.Contains(outcome.BatchIndex))
-                    {
-                        _imagesDone += outcome.Succeeded;
-                        _imagesFailed += outcome.Failed;
-                        _batchesDone++;
-                        if (outcome.Succeeded > 0)
-                        {
-                            succeededBatches.Add(outcome.BatchIndex);
-                        }
-                    }
-                });
-                pca = await aggregator.Fit(spec.Selection);
-                await output.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(pca));
-            });
-
-            _phase = JobPhase.Projecting;
-            var plots = new PlotRenderer();
-
-            // The variance curve and the errors table need only the fit and the featurize phase: they are
-            // produced while the projection runs (the curve's rendering on the thread pool, off this
-            // activation's turn), so the write phase is left with the scatter alone.
-            var varianceCurve = Task.Run(() => plots.VarianceCurve(pca));
-            var errorsWritten = WriteErrorsAsync(output);
-            var points = new List<ScatterPoint>();
-            await Timed("projection", () => DispatchAsync(succeededBatches.Order(), (worker, batch) =>
-                worker.Project(new ProjectRequest(jobId, batch, spec.Output)), outcome =>
-                {
-                    if (outcome.Points is { } sample && points.Count < MaxScatterPoints)
-                    {
-                        points.AddRange(sample.Take(MaxScatterPoints - points.Count));
-                    }
-                }));
-
-            _phase = JobPhase.Writing;
-            await Timed("write", async () =>
-            {
-                await output.WriteAsync(OutputLayout.VariancePlot, await varianceCurve);
-                await output.WriteAsync(OutputLayout.ScatterPlot, plots.Scatter(points));
-                await errorsWritten;
-            });
-            _summary = BuildSummary(jobId, spec, pca, modelInfo.Sha256, total.Elapsed.TotalSeconds) with { BatchesResumed = resumed.Count };
-            await output.WriteAsync(OutputLayout.Summary, JsonSerializer.SerializeToUtf8Bytes(_summary, Json));
-            await output.WriteAsync(OutputLayout.Success, Array.Empty<byte>());
-            _phase = JobPhase.Completed;
-            logger.LogInformation("Job {JobId} completed: {Images} images, k={K}, {Rate:F1} images/s", jobId, _imagesDone, pca.K, _summary.ImagesPerSecond);
+            await SaveAsync(force: true);
+            await RunPipelineAsync(spec, clearOutput, stop);
+        }
+        catch (InconsistentStateException e)
+        {
+            // Another activation of this job stored a newer record: it drives the job now, this one steps aside.
+            LogSupplanted(JobId, e.Message);
+            _run = null;
+            DeactivateOnIdle();
+            return;
+        }
+        catch (Exception e) when (stop.IsCancellationRequested && !_cancelRequested)
+        {
+            LogInterrupted(JobId, e.Message);
         }
         catch (Exception e)
         {
-            _error = e.Message.ReplaceLineEndings(" ");
-            _phase = JobPhase.Failed;
-            logger.LogError(e, "Job {JobId} failed", jobId);
+            LogFailed(e, JobId);
+            await FinishQuietlyAsync(JobPhase.Failed, e.Message.ReplaceLineEndings(" "));
         }
         finally
         {
-            // Keep the finished job answerable for a while, then let the activation go.
-            DelayDeactivation(TimeSpan.FromHours(1));
+            _run = null;
         }
     }
 
-    /// <summary>Batches whose features part is already stored by an earlier run of the same plan.</summary>
-    private async Task<HashSet<int>> FindResumableBatchesAsync(IObjectStore output, JobPlan plan)
+    private async Task RunPipelineAsync(JobSpec spec, bool clearOutput, CancellationToken stop)
     {
-        var resumable = new HashSet<int>();
-        if (!await output.ExistsAsync(OutputLayout.Plan))
+        var input = stores.Open(spec.Input);
+        var output = new JobOutput(stores.Open(spec.Output));
+        var modelInfo = await model.GetAsync();
+        var dispatcher = new BatchDispatcher(GrainFactory, options.Value, logger, JobId);
+        if (clearOutput)
         {
-            return resumable;
+            await output.ClearAsync(keepPlan: false, stop);
         }
 
-        JobPlan? previous;
-        await using (var stream = await output.OpenReadAsync(OutputLayout.Plan))
+        await ForgetPartialsAsync();
+
+        // list
+        await SetPhaseAsync(JobPhase.Listing);
+        var listing = await Timed("listing", () => output.ListAsync(input, spec.BatchSize, stop));
+        if (listing.Images == 0)
         {
-            previous = await JsonSerializer.DeserializeAsync<JobPlan>(stream, Json);
+            throw new InvalidOperationException($"{spec.Input} holds no .jpg or .jpeg images");
         }
 
-        if (previous is null || !previous.CanResume(plan))
+        State.ImagesTotal = listing.Images;
+        State.BatchesTotal = listing.Batches;
+        var plan = new JobPlan(JobId, spec.Input.Uri, spec.Output.Uri, spec.BatchSize, spec.Selection.Threshold, spec.Selection.FixedK,
+            modelInfo.Sha256, listing.Images, listing.Batches, listing.ListingSha256);
+        var resumed = await FindResumableAsync(output, plan, stop);
+        await output.WritePlanAsync(plan, stop);
+        foreach (var commit in resumed.Values)
         {
-            logger.LogWarning("Job {JobId}: {Output} holds unfinished work of a different plan; starting over", plan.JobId, plan.Output);
-            await ClearAsync(output, keepPlan: true);
-            return resumable;
+            State.ImagesDone += commit.Succeeded;
+            State.ImagesFailed += commit.Failed;
+            State.BatchesDone++;
         }
 
-        await foreach (var part in output.ListAsync(OutputLayout.FeaturesPrefix))
-        {
-            var name = part.Key[OutputLayout.FeaturesPrefix.Length..];
-            if (name.StartsWith("batch-", StringComparison.Ordinal) && name.EndsWith(".parquet", StringComparison.Ordinal)
-                && int.TryParse(name["batch-".Length..^".parquet".Length], out var batch) && batch < plan.Batches)
+        UpdateAttempt(a => a with { BatchesResumed = resumed.Count });
+
+        // featurize: each silo merges its batches' statistics as they finish
+        await SetPhaseAsync(JobPhase.Featurizing);
+        var featurized = new Dictionary<int, BatchOutcome>();
+        _featurizeClock.Start();
+        await Timed("featurize", () => dispatcher.RunAsync(
+            Enumerable.Range(0, listing.Batches).Where(b => !resumed.ContainsKey(b)),
+            (worker, batch) => worker.Featurize(new FeaturizeRequest(JobId, batch, spec.Input, spec.Output)),
+            async outcome =>
             {
-                resumable.Add(batch);
-            }
+                featurized[outcome.BatchIndex] = outcome;
+                State.ImagesDone += outcome.Succeeded;
+                State.ImagesFailed += outcome.Failed;
+                State.BatchesDone++;
+                State.BatchesPerSilo[outcome.Silo] = State.BatchesPerSilo.GetValueOrDefault(outcome.Silo) + 1;
+                UpdateAttempt(a => a with
+                {
+                    ImagesFeaturized = a.ImagesFeaturized + outcome.Succeeded + outcome.Failed,
+                    BatchesFeaturized = a.BatchesFeaturized + 1,
+                    FeaturizeSeconds = _featurizeClock.Elapsed.TotalSeconds,
+                });
+                await SaveAsync(force: false);
+            },
+            stop));
+        _featurizeClock.Stop();
+        UpdateAttempt(a => a with { FeaturizeSeconds = _featurizeClock.Elapsed.TotalSeconds });
+        if (stop.IsCancellationRequested)
+        {
+            await StopAsync();
+            return;
         }
 
-        logger.LogInformation("Job {JobId}: resuming, {Done} of {Batches} batches already stored", plan.JobId, resumable.Count, plan.Batches);
-        return resumable;
+        // statistics -> fit PCA
+        await SetPhaseAsync(JobPhase.FittingPca);
+        var withRows = resumed.Where(r => r.Value.Succeeded > 0).Select(r => r.Key)
+            .Concat(featurized.Values.Where(o => o.Succeeded > 0).Select(o => o.BatchIndex))
+            .Order().ToList();
+        var pca = await Timed("pca_fit", async () =>
+        {
+            var statistics = new JobStatistics(GrainFactory, dispatcher, JobId, spec.Output, logger);
+            var fitted = await statistics.FitAsync(featurized.Values, withRows, State.ImagesDone, spec.Selection, stop);
+            await output.Store.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(fitted), stop);
+            return fitted;
+        });
+
+        // project; the variance curve and the errors table need only the fit, so they are made meanwhile
+        await SetPhaseAsync(JobPhase.Projecting);
+        var plots = new PlotRenderer();
+        var varianceCurve = Task.Run(() => plots.VarianceCurve(pca), stop);
+        var errorsWritten = output.WriteErrorsAsync(stop);
+        var points = new List<ScatterPoint>();
+        await Timed("projection", () => dispatcher.RunAsync(withRows,
+            (worker, batch) => worker.Project(new ProjectRequest(JobId, batch, spec.Output)),
+            outcome =>
+            {
+                if (outcome.Points is { } sample && points.Count < MaxScatterPoints)
+                {
+                    points.AddRange(sample.Take(MaxScatterPoints - points.Count));
+                }
+
+                return Task.CompletedTask;
+            },
+            stop));
+        if (stop.IsCancellationRequested)
+        {
+            await StopAsync();
+            return;
+        }
+
+        // write
+        await SetPhaseAsync(JobPhase.Writing);
+        await Timed("write", async () =>
+        {
+            await output.Store.WriteAsync(OutputLayout.VariancePlot, await varianceCurve, stop);
+            await output.Store.WriteAsync(OutputLayout.ScatterPlot, plots.Scatter(points), stop);
+            await errorsWritten;
+        });
+
+        State.FinishedUtc = DateTime.UtcNow;
+        State.Summary = BuildSummary(spec, listing, pca, modelInfo.Sha256, resumed.Count);
+        await output.WriteSummaryAsync(State.Summary, stop);
+        await output.WriteSuccessAsync(stop);
+        await FinishAsync(JobPhase.Completed, error: null);
+        LogCompleted(JobId, State.ImagesDone, pca.K, State.Summary.ImagesPerSecond, State.Attempts.Count);
     }
 
-    /// <summary>
-    /// Lists and cuts batches as the listing streams, writing each batch's manifest to the output store;
-    /// returns a hash of the listing so a resume can tell the input is unchanged.
-    /// </summary>
-    private async Task<string> ListAsync(IObjectStore input, IObjectStore output, int batchSize)
+    /// <summary>A cancelled job ends Cancelled; one whose silo is stopping stays unfinished for the reminder to resume.</summary>
+    private async Task StopAsync()
     {
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var current = new List<ImageEntry>(batchSize);
-        await foreach (var image in new ImageLister().ListAsync(input))
+        if (_cancelRequested)
         {
-            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(image.Key + "\n"));
-            _labels.Add(image.Label);
-            current.Add(image);
-            _imagesTotal++;
-            if (current.Count == batchSize)
-            {
-                await BatchManifest.WriteAsync(output, _batchCount++, current);
-                current.Clear();
-            }
+            await FinishAsync(JobPhase.Cancelled, error: null);
+            LogCancelled(JobId);
         }
-
-        if (current.Count > 0)
+        else
         {
-            await BatchManifest.WriteAsync(output, _batchCount++, current);
-        }
-
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    /// <summary>
-    /// Keeps every active silo busy up to its capacity, re-dispatching a batch whose call failed
-    /// (its silo may have died) and picking up silos that join while the phase runs.
-    /// </summary>
-    private async Task DispatchAsync(IEnumerable<int> batches, Func<ISiloWorkerGrain, int, Task<BatchOutcome>> call, Action<BatchOutcome> completed)
-    {
-        const int maxAttempts = 5;
-        var queue = new Queue<int>(batches);
-        var attempts = new Dictionary<int, int>();
-        var capacity = new Dictionary<string, int>();
-        var load = new Dictionary<string, int>();
-        var running = new Dictionary<Task<BatchOutcome>, (int Batch, string Silo)>();
-        var management = GrainFactory.GetGrain<IManagementGrain>(0);
-        var refreshed = Stopwatch.StartNew();
-        var first = true;
-
-        while (queue.Count > 0 || running.Count > 0)
-        {
-            if (first || refreshed.Elapsed > TimeSpan.FromSeconds(2))
-            {
-                first = false;
-                refreshed.Restart();
-                var hosts = await management.GetHosts(onlyActive: true);
-                var active = hosts.Keys.Select(s => s.ToParsableString()).ToHashSet();
-                foreach (var gone in capacity.Keys.Where(s => !active.Contains(s)).ToList())
-                {
-                    capacity.Remove(gone);
-                }
-
-                foreach (var silo in active.Where(s => !capacity.ContainsKey(s)))
-                {
-                    try
-                    {
-                        capacity[silo] = await GrainFactory.GetGrain<ISiloWorkerGrain>(silo).GetCapacity();
-                    }
-                    catch (Exception e)
-                    {
-                        logger.LogWarning("Silo {Silo} is not taking work yet: {Reason}", silo, e.Message);
-                    }
-                }
-            }
-
-            foreach (var (silo, slots) in capacity.OrderBy(c => load.GetValueOrDefault(c.Key)))
-            {
-                while (queue.Count > 0 && load.GetValueOrDefault(silo) < slots)
-                {
-                    var batch = queue.Dequeue();
-                    running[call(GrainFactory.GetGrain<ISiloWorkerGrain>(silo), batch)] = (batch, silo);
-                    load[silo] = load.GetValueOrDefault(silo) + 1;
-                }
-            }
-
-            if (running.Count == 0)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(500));
-                first = true;
-                continue;
-            }
-
-            var finished = await Task.WhenAny(running.Keys);
-            var (doneBatch, doneSilo) = running[finished];
-            running.Remove(finished);
-            load[doneSilo]--;
-            try
-            {
-                completed(await finished);
-            }
-            catch (Exception e)
-            {
-                var attempt = attempts[doneBatch] = attempts.GetValueOrDefault(doneBatch) + 1;
-                if (attempt >= maxAttempts)
-                {
-                    throw new InvalidOperationException($"batch {doneBatch} failed {attempt} times, last: {e.Message}", e);
-                }
-
-                using (logger.BeginBatchScope(this.GetPrimaryKeyString(), doneBatch))
-                {
-                    logger.LogWarning("Batch {BatchIndex} failed on {Silo} (attempt {Attempt}), re-dispatching: {Reason}", doneBatch, doneSilo, attempt, e.Message);
-                }
-
-                queue.Enqueue(doneBatch);
-                first = true; // the silo may be gone: look at membership before handing out more
-            }
+            await SaveAsync(force: true);
         }
     }
 
-    private async Task WriteErrorsAsync(IObjectStore output)
+    private async Task<Dictionary<int, BatchCommit>> FindResumableAsync(JobOutput output, JobPlan plan, CancellationToken stop)
     {
-        var errors = new List<ErrorRow>();
-        await foreach (var part in output.ListAsync(OutputLayout.ErrorsPrefix))
+        var previous = await output.ReadPlanAsync(stop);
+        if (previous is null)
         {
-            if (part.Key.EndsWith(".parquet", StringComparison.Ordinal))
-            {
-                errors.AddRange(await ParquetParts.ReadAsync<ErrorRow>(output, part.Key));
-            }
+            return [];
         }
 
-        if (errors.Count > 0)
+        if (!previous.CanResume(plan))
         {
-            await ParquetParts.WriteAsync(output, OutputLayout.Errors, errors);
+            LogDifferentPlan(JobId, plan.Output);
+            await output.ClearAsync(keepPlan: true, stop);
+            return [];
         }
-        else if (await output.ExistsAsync(OutputLayout.Errors))
+
+        var committed = await output.FindCommittedBatchesAsync(plan, stop);
+        LogResumingBatches(JobId, committed.Count, plan.Batches);
+        return committed;
+    }
+
+    /// <summary>Silos may still hold statistics of an earlier attempt; this attempt's are rebuilt from what it accepts.</summary>
+    private async Task ForgetPartialsAsync()
+    {
+        try
         {
-            await output.DeleteAsync(OutputLayout.Errors);
+            var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+            await Task.WhenAll(hosts.Keys.Select(s => GrainFactory.GetGrain<ISiloWorkerGrain>(s.ToParsableString()).ForgetJob(JobId)));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Harmless: a silo's stale partial covers batches this attempt did not accept from it, so it is refused at fit time.
+            LogForgetFailed(JobId, e.Message);
         }
     }
 
-    private JobSummary BuildSummary(string jobId, JobSpec spec, PcaModel pca, string modelSha256, double totalSeconds) => new()
+    private async Task FinishAsync(JobPhase phase, string? error)
     {
-        JobId = jobId,
-        Input = spec.Input.Uri,
-        Output = spec.Output.Uri,
-        ImagesFound = _imagesTotal,
-        ImagesSucceeded = _imagesDone,
-        ImagesFailed = _imagesFailed,
-        Labels = _labels.Count,
-        Batches = _batchCount,
-        BatchSize = spec.BatchSize,
-        K = pca.K,
-        VarianceKept = pca.VarianceKept,
-        Threshold = spec.Selection.FixedK is null ? spec.Selection.Threshold : null,
-        PhaseSeconds = new Dictionary<string, double>(_phaseSeconds),
-        TotalSeconds = totalSeconds,
-        ImagesPerSecond = _imagesTotal / Math.Max(1e-9, totalSeconds),
-        ModelSha256 = modelSha256,
-        BatchesPerSilo = new Dictionary<string, int>(_batchesPerSilo),
-    };
+        State.Phase = phase;
+        State.Error = error;
+        State.FinishedUtc ??= DateTime.UtcNow;
+        await SaveAsync(force: true);
+        await UnregisterResumeReminderAsync();
+        await RecordInRegistryAsync();
+
+        // Keep the finished job answerable from memory for a while; its record answers after that.
+        DelayDeactivation(TimeSpan.FromHours(1));
+    }
+
+    /// <summary>Ends the job without letting a second storage failure hide the first error.</summary>
+    private async Task FinishQuietlyAsync(JobPhase phase, string error)
+    {
+        try
+        {
+            await FinishAsync(phase, error);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            State.Phase = phase;
+            State.Error = error;
+            LogRecordNotSaved(JobId, e.Message);
+        }
+    }
+
+    private async Task SetPhaseAsync(JobPhase phase)
+    {
+        State.Phase = phase;
+        await SaveAsync(force: true);
+    }
+
+    private async Task SaveAsync(bool force)
+    {
+        if (!force && DateTime.UtcNow - _lastSave < options.Value.ProgressSaveInterval)
+        {
+            return;
+        }
+
+        await _saving.WaitAsync();
+        try
+        {
+            await record.WriteStateAsync();
+            _lastSave = DateTime.UtcNow;
+        }
+        finally
+        {
+            _saving.Release();
+        }
+    }
+
+    private async Task UnregisterResumeReminderAsync()
+    {
+        if (await this.GetReminder(ResumeReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private async Task RecordInRegistryAsync()
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IJobRegistryGrain>(0).Record(new JobListing(
+                JobId, State.Spec!.Input.Uri, State.Spec.Output.Uri, State.Phase, State.SubmittedUtc, State.FinishedUtc));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The job's own record is the truth; the registry is an index and catches up at the next phase change.
+            LogRegistryNotUpdated(JobId, e.Message);
+        }
+    }
+
+    private void UpdateAttempt(Func<JobAttempt, JobAttempt> change) => State.Attempts[^1] = change(State.Attempts[^1]);
+
+    private JobSummary BuildSummary(JobSpec spec, ListingResult listing, PcaModel pca, string modelSha256, int batchesResumed)
+    {
+        var totalSeconds = Math.Max(1e-9, (State.FinishedUtc!.Value - State.SubmittedUtc).TotalSeconds);
+        var featurizeSeconds = State.Attempts.Sum(a => a.FeaturizeSeconds);
+        return new JobSummary
+        {
+            JobId = JobId,
+            Input = spec.Input.Uri,
+            Output = spec.Output.Uri,
+            ImagesFound = State.ImagesTotal,
+            ImagesSucceeded = State.ImagesDone,
+            ImagesFailed = State.ImagesFailed,
+            Labels = listing.Labels,
+            Batches = listing.Batches,
+            BatchSize = spec.BatchSize,
+            K = pca.K,
+            VarianceKept = pca.VarianceKept,
+            Threshold = spec.Selection.FixedK is null ? spec.Selection.Threshold : null,
+            PhaseSeconds = new Dictionary<string, double>(_phaseSeconds),
+            TotalSeconds = totalSeconds,
+            ImagesPerSecond = State.ImagesTotal / totalSeconds,
+            FeaturizeImagesPerSecond = featurizeSeconds > 0 ? State.Attempts.Sum(a => a.ImagesFeaturized) / featurizeSeconds : 0,
+            ModelSha256 = modelSha256,
+            BatchesPerSilo = new Dictionary<string, int>(State.BatchesPerSilo),
+            BatchesResumed = batchesResumed,
+            Attempts = State.Attempts.Count,
+            AttemptHistory = State.Attempts.ToList(),
+            SubmittedUtc = State.SubmittedUtc,
+            FinishedUtc = State.FinishedUtc,
+        };
+    }
+
+    private async Task<T> Timed<T>(string phase, Func<Task<T>> action)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = await action();
+        _phaseSeconds[phase] = clock.Elapsed.TotalSeconds;
+        return result;
+    }
 
     private async Task Timed(string phase, Func<Task> action)
     {
@@ -440,15 +489,61 @@ public sealed class JobGrain(
         _phaseSeconds[phase] = clock.Elapsed.TotalSeconds;
     }
 
-    private JobStatus Snapshot() => new(
-        this.GetPrimaryKeyString(),
-        _phase,
-        _imagesTotal,
-        _imagesDone,
-        _imagesFailed,
-        _batchCount,
-        _batchesDone,
-        _featurizeClock.Elapsed.TotalSeconds > 0 ? (_imagesDone + _imagesFailed) / _featurizeClock.Elapsed.TotalSeconds : 0,
-        _error,
-        _summary);
+    private JobStatus Snapshot()
+    {
+        var attempt = State.Attempts.Count > 0 ? State.Attempts[^1] : null;
+        var seconds = _featurizeClock.IsRunning ? _featurizeClock.Elapsed.TotalSeconds : attempt?.FeaturizeSeconds ?? 0;
+        return new JobStatus(
+            JobId,
+            State.Phase,
+            State.ImagesTotal,
+            State.ImagesDone,
+            State.ImagesFailed,
+            State.BatchesTotal,
+            State.BatchesDone,
+            seconds > 0 ? (attempt?.ImagesFeaturized ?? 0) / seconds : 0,
+            State.Error,
+            State.Summary)
+        {
+            Attempts = State.Attempts.Count,
+            SubmittedUtc = State.Spec is null ? null : State.SubmittedUtc,
+            FinishedUtc = State.FinishedUtc,
+            Input = State.Spec?.Input.Uri,
+            Output = State.Spec?.Output.Uri,
+            Running = _run is not null,
+        };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} completed: {Images} images, k={K}, {Rate:F1} images/s, {Attempts} attempt(s)")]
+    private partial void LogCompleted(string jobId, int images, int k, double rate, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed")]
+    private partial void LogFailed(Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} cancelled; its stored batches are kept for a resubmission")]
+    private partial void LogCancelled(string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} resuming (attempt {Attempt}): no silo was driving it")]
+    private partial void LogResuming(string jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} interrupted on this silo ({Reason}); it resumes where a silo is up")]
+    private partial void LogInterrupted(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: another activation stored a newer record, this one stops ({Reason})")]
+    private partial void LogSupplanted(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {Output} holds unfinished work of a different plan; starting over")]
+    private partial void LogDifferentPlan(string jobId, string output);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: resuming, {Done} of {Batches} batches already stored")]
+    private partial void LogResumingBatches(string jobId, int done, int batches);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: silos not told to drop earlier partials: {Reason}")]
+    private partial void LogForgetFailed(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: its final record could not be stored: {Reason}")]
+    private partial void LogRecordNotSaved(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the job registry was not updated: {Reason}")]
+    private partial void LogRegistryNotUpdated(string jobId, string reason);
 }

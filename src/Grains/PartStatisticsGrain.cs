@@ -25,7 +25,7 @@ public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDe
         var statistics = table.Count > 0
             ? MomentStatistics.FromRows(table.FeatureBlock, table.Count, table.Dimension)
             : MomentStatistics.Empty(OnnxFeaturizer.FeatureLength);
-        await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge(request.BatchIndex, statistics);
+        await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge([request.BatchIndex], statistics);
         logger.LogDebug("Job {JobId} batch {BatchIndex}: statistics rebuilt from {Rows} stored rows", request.JobId, request.BatchIndex, table.Count);
         return new BatchOutcome(request.BatchIndex, table.Count, failed, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
     }

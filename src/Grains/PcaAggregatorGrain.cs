@@ -4,31 +4,37 @@ using Microsoft.Extensions.Logging;
 namespace Fruits.Grains;
 
 /// <summary>
-/// Holds the job's merged statistics. Merges are idempotent per batch id, so a batch re-run after a
-/// timeout or a silo failure is never counted twice.
+/// Holds the job's merged statistics. Each batch id is merged at most once, so a batch re-run after a
+/// timeout or a silo failure is never counted twice. Its memory is a cache of the stored parts: the job checks
+/// the merged count before fitting and rebuilds from the parts when this grain was lost with its silo.
 /// </summary>
-public sealed class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logger) : Grain, IPcaAggregatorGrain
+public sealed partial class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logger) : Grain, IPcaAggregatorGrain
 {
     private readonly HashSet<int> _merged = [];
     private MomentAccumulator? _statistics;
-    private PcaModel? _model;
 
-    public Task<bool> Merge(int batchIndex, MomentStatistics statistics)
+    public Task<bool> Merge(int[] batches, MomentStatistics statistics)
     {
-        if (!_merged.Add(batchIndex))
+        if (batches.Any(_merged.Contains))
         {
-            using var scope = logger.BeginBatchScope(this.GetPrimaryKeyString(), batchIndex);
-            logger.LogInformation("Job {JobId}: batch {BatchIndex} already merged, ignoring the repeat", this.GetPrimaryKeyString(), batchIndex);
+            LogRefused(this.GetPrimaryKeyString(), batches.Length);
             return Task.FromResult(false);
         }
 
-        // In place: a job merges hundreds of 6.5 MB partials, which must not each allocate a new one.
+        // In place: a job merges many 6.5 MB partials, which must not each allocate a new one.
         (_statistics ??= new MomentAccumulator(statistics.Dimension)).Add(statistics);
-        _model = null;
+        _merged.UnionWith(batches);
         return Task.FromResult(true);
     }
 
-    public Task<int[]> MergedBatches() => Task.FromResult(_merged.Order().ToArray());
+    public Task<MergedBatches> GetMerged() => Task.FromResult(new MergedBatches(_merged.Order().ToArray(), _statistics?.Count ?? 0));
+
+    public Task Reset()
+    {
+        _merged.Clear();
+        _statistics = null;
+        return Task.CompletedTask;
+    }
 
     public Task<PcaModel> Fit(PcaSelection selection)
     {
@@ -37,9 +43,9 @@ public sealed class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logger) : Gra
             throw new InvalidOperationException($"PCA needs at least 2 featurized images, got {_statistics?.Count ?? 0}");
         }
 
-        _model = new PcaFitter().Fit(_statistics.ToStatistics(), selection);
-        return Task.FromResult(_model);
+        return Task.FromResult(new PcaFitter().Fit(_statistics.ToStatistics(), selection));
     }
 
-    public Task<PcaModel?> GetModel() => Task.FromResult(_model);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: a partial of {Batches} batches overlaps what is merged; refused")]
+    private partial void LogRefused(string jobId, int batches);
 }

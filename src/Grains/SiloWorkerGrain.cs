@@ -5,11 +5,24 @@ using Orleans.Concurrency;
 
 namespace Fruits.Grains;
 
-/// <summary>The job's entry point into one silo; forwards to that silo's local stateless workers.</summary>
+/// <summary>The job's entry point into one silo: routes batches to this silo's local stateless workers.</summary>
 [SiloBoundPlacement, Reentrant]
-public sealed class SiloWorkerGrain(IOptions<FeaturizerOptions> options, ILogger<SiloWorkerGrain> logger) : Grain, ISiloWorkerGrain
+public sealed partial class SiloWorkerGrain(
+    IOptions<FeaturizerOptions> options,
+    SiloWorkload workload,
+    SiloStatisticsStore statistics,
+    FeaturizerModel model,
+    ILogger<SiloWorkerGrain> logger) : Grain, ISiloWorkerGrain
 {
-    public Task<int> GetCapacity() => Task.FromResult(options.Value.EffectiveConcurrency);
+    public async Task<SiloReadiness> GetReadiness()
+    {
+        if (workload.Draining)
+        {
+            return new SiloReadiness(0, false, "silo is shutting down", null);
+        }
+
+        return new SiloReadiness(options.Value.EffectiveConcurrency, true, null, (await model.GetAsync()).Sha256);
+    }
 
     public Task<BatchOutcome> Featurize(FeaturizeRequest request) =>
         ForwardAsync("featurize", request.JobId, request.BatchIndex, () => GrainFactory.GetGrain<IFeaturizerGrain>(0).Featurize(request));
@@ -20,19 +33,42 @@ public sealed class SiloWorkerGrain(IOptions<FeaturizerOptions> options, ILogger
     public Task<BatchOutcome> Restate(RestateRequest request) =>
         ForwardAsync("restate", request.JobId, request.BatchIndex, () => GrainFactory.GetGrain<IPartStatisticsGrain>(0).Restate(request));
 
+    public Task<SiloStatistics> TakeStatistics(string jobId) => Task.FromResult(statistics.Take(jobId));
+
+    public Task ForgetJob(string jobId)
+    {
+        statistics.Forget(jobId);
+        return Task.CompletedTask;
+    }
+
     private async Task<BatchOutcome> ForwardAsync(string step, string jobId, int batchIndex, Func<Task<BatchOutcome>> call)
     {
         using var scope = logger.BeginBatchScope(jobId, batchIndex);
-        logger.LogDebug("Job {JobId} batch {BatchIndex}: {Step} on this silo", jobId, batchIndex, step);
+        if (!workload.TryEnter())
+        {
+            throw new SiloDrainingException($"silo is shutting down; {step} of batch {batchIndex} goes to another silo");
+        }
+
         try
         {
+            LogForwarding(jobId, batchIndex, step);
             return await call();
         }
         catch (Exception e)
         {
             // The job re-dispatches the batch; this line says on which silo, and why, it failed.
-            logger.LogWarning("Job {JobId} batch {BatchIndex}: {Step} failed: {Reason}", jobId, batchIndex, step, e.Message);
+            LogStepFailed(jobId, batchIndex, step, e.Message);
             throw;
         }
+        finally
+        {
+            workload.Exit();
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} batch {BatchIndex}: {Step} on this silo")]
+    private partial void LogForwarding(string jobId, int batchIndex, string step);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} batch {BatchIndex}: {Step} failed: {Reason}")]
+    private partial void LogStepFailed(string jobId, int batchIndex, string step, string reason);
 }

@@ -1,5 +1,6 @@
 using Fruits.Grains;
 using Fruits.Grains.Hosting;
+using Fruits.Silo.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -25,6 +26,7 @@ public static class FruitsSiloHostExtensions
         {
             silo.UseFruitsClustering(hosting, builder.Configuration);
             silo.UseFruitsPipeline();
+            silo.UseFruitsJobStore(hosting, builder.Configuration);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
             if (dashboard.Enabled)
             {
@@ -32,7 +34,34 @@ public static class FruitsSiloHostExtensions
             }
         });
         builder.Services.AddHostedService<ModelWarmup>();
+
+        // Stopping drains the silo's batches first (JobsOptions.DrainTimeout); the host must wait for that.
+        var jobs = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = jobs.DrainTimeout + TimeSpan.FromSeconds(20));
         return builder;
+    }
+
+    /// <summary>
+    /// Where job records and the job registry live, and which reminders resume unfinished jobs: DynamoDB tables
+    /// for a DynamoDB cluster; for the embedded and localhost silos, files under "Fruits:Jobs:LocalStorePath"
+    /// (default: the user's data folder, fruits/jobs) and in-memory reminders.
+    /// </summary>
+    public static ISiloBuilder UseFruitsJobStore(this ISiloBuilder silo, SiloHostingOptions hosting, IConfiguration configuration)
+    {
+        var jobs = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        silo.Configure<ReminderOptions>(o =>
+        {
+            // Reminders refuse periods below this minimum; a test cluster resumes jobs faster than the default minute.
+            o.MinimumReminderPeriod = jobs.ResumeCheckPeriod < o.MinimumReminderPeriod ? jobs.ResumeCheckPeriod : o.MinimumReminderPeriod;
+        });
+        if (hosting.IsDynamoDB)
+        {
+            throw new InvalidOperationException("DynamoDB job storage is not wired yet");
+        }
+
+        silo.AddFileGrainStorage(JobsOptions.StorageName, o => o.Directory = jobs.EffectiveLocalStorePath);
+        silo.UseInMemoryReminderService();
+        return silo;
     }
 
     public static ISiloBuilder UseFruitsClustering(this ISiloBuilder silo, SiloHostingOptions hosting, IConfiguration configuration)

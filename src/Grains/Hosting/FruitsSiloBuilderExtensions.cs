@@ -21,6 +21,10 @@ public static class FruitsSiloBuilderExtensions
         builder.Services.AddSingleton<FeaturizerSessionPool>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, FeaturizerWarmup>();
         builder.Services.AddSingleton<PcaModelCache>();
+        builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
+        builder.Services.AddSingleton<SiloStatisticsStore>();
+        builder.Services.AddSingleton<SiloWorkload>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrain>();
         builder.AddPlacementDirector<SiloBoundPlacementStrategy, SiloBoundPlacementDirector>();
         return builder;
     }

@@ -13,7 +13,9 @@ public static class OutputLayout
     public const string FeaturesPrefix = "_work/features/";
     public const string ErrorsPrefix = "_work/errors/";
 
-    public static string BatchManifest(int batch) => $"_job/batches/batch-{batch:D6}.json";
+    public const string BatchManifestPrefix = "_job/batches/";
+
+    public static string BatchManifest(int batch) => $"{BatchManifestPrefix}batch-{batch:D6}.json";
 
     public static string FeaturesPart(int batch) => $"{FeaturesPrefix}batch-{batch:D6}.parquet";
 

@@ -37,7 +37,9 @@ public sealed class TwoSiloClusterFixture : IAsyncLifetime
     {
         // One batch at a time per silo: two silos already fill this machine's two cores.
         public void Configure(ISiloBuilder siloBuilder) =>
-            siloBuilder.UseFruitsPipeline(o => o.MaxConcurrentBatches = 1);
+            siloBuilder.UseFruitsPipeline(o => o.MaxConcurrentBatches = 1)
+                .AddMemoryGrainStorage(JobsOptions.StorageName)
+                .UseInMemoryReminderService();
     }
 }
 

@@ -1,0 +1,200 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Fruits.Pipeline.Listing;
+using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Storage;
+
+namespace Fruits.Grains;
+
+/// <summary>
+/// Every key a job reads or writes in its output store, and the rules about them: what is ours to delete,
+/// which stored batches a resumed job can trust, how the listing is cut into batch manifests.
+/// </summary>
+public sealed class JobOutput(IObjectStore store)
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>Files a finished job writes at the output's top level under fixed names.</summary>
+    private static readonly string[] FixedKeys =
+    [
+        OutputLayout.Success, OutputLayout.Summary, OutputLayout.PcaModel, OutputLayout.Errors,
+        OutputLayout.VariancePlot, OutputLayout.ScatterPlot, OutputLayout.Plan,
+    ];
+
+    public IObjectStore Store => store;
+
+    public Task<bool> IsFinishedAsync(CancellationToken cancellationToken = default) => store.ExistsAsync(OutputLayout.Success, cancellationToken);
+
+    public async Task<JobPlan?> ReadPlanAsync(CancellationToken cancellationToken = default)
+    {
+        if (!await store.ExistsAsync(OutputLayout.Plan, cancellationToken))
+        {
+            return null;
+        }
+
+        await using var stream = await store.OpenReadAsync(OutputLayout.Plan, cancellationToken);
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<JobPlan>(stream, Json, cancellationToken);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public Task WritePlanAsync(JobPlan plan, CancellationToken cancellationToken = default) =>
+        store.WriteAsync(OutputLayout.Plan, JsonSerializer.SerializeToUtf8Bytes(plan, Json), cancellationToken);
+
+    public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) =>
+        store.WriteAsync(OutputLayout.Summary, JsonSerializer.SerializeToUtf8Bytes(summary, Json), cancellationToken);
+
+    /// <summary>Written last: readers take a folder with _SUCCESS as complete.</summary>
+    public Task WriteSuccessAsync(CancellationToken cancellationToken = default) => store.WriteAsync(OutputLayout.Success, Array.Empty<byte>(), cancellationToken);
+
+    /// <summary>
+    /// Deletes what a job of ours wrote, by exact key, and nothing else: names are matched exactly against the
+    /// ones <see cref="OutputLayout"/> produces, and the fixed top-level names only when the folder holds a plan of
+    /// ours. A user's own files in the folder, even under _work/ or named *.png, are kept.
+    /// </summary>
+    /// <param name="keepPlan">Keep _job/plan.json and the batch manifests: the listing that just ran wrote them.</param>
+    public async Task ClearAsync(bool keepPlan, CancellationToken cancellationToken = default)
+    {
+        var ours = new List<string>();
+        var hadPlan = await store.ExistsAsync(OutputLayout.Plan, cancellationToken);
+        await CollectBatchKeysAsync(OutputLayout.FeaturesPrefix, OutputLayout.FeaturesPart, ours, cancellationToken);
+        await CollectBatchKeysAsync(OutputLayout.ErrorsPrefix, OutputLayout.ErrorsPart, ours, cancellationToken);
+        await CollectBatchKeysAsync("part-", OutputLayout.OutputPart, ours, cancellationToken, topLevelOnly: true);
+        if (!keepPlan)
+        {
+            await CollectBatchKeysAsync(OutputLayout.BatchManifestPrefix, OutputLayout.BatchManifest, ours, cancellationToken);
+        }
+
+        if (hadPlan)
+        {
+            foreach (var key in FixedKeys.Where(k => !keepPlan || k != OutputLayout.Plan))
+            {
+                if (await store.ExistsAsync(key, cancellationToken))
+                {
+                    ours.Add(key);
+                }
+            }
+        }
+
+        // _SUCCESS goes first so a half-cleared folder never looks finished.
+        foreach (var key in ours.OrderBy(k => k == OutputLayout.Success ? 0 : 1))
+        {
+            await store.DeleteAsync(key, cancellationToken);
+        }
+    }
+
+    /// <summary>Keys under <paramref name="prefix"/> that are exactly what <paramref name="keyOf"/> makes for some batch number.</summary>
+    private async Task CollectBatchKeysAsync(string prefix, Func<int, string> keyOf, List<string> into, CancellationToken cancellationToken, bool topLevelOnly = false)
+    {
+        await foreach (var item in store.ListAsync(topLevelOnly ? string.Empty : prefix, cancellationToken))
+        {
+            if (BatchNumber(item.Key, prefix, keyOf) is not null)
+            {
+                into.Add(item.Key);
+            }
+        }
+    }
+
+    /// <summary>The batch number when <paramref name="key"/> is exactly the key <paramref name="keyOf"/> gives it; else null.</summary>
+    private static int? BatchNumber(string key, string prefix, Func<int, string> keyOf)
+    {
+        if (!key.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var digits = new string(key.AsSpan(prefix.Length).ToString().SkipWhile(c => !char.IsAsciiDigit(c)).TakeWhile(char.IsAsciiDigit).ToArray());
+        return int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var batch) && keyOf(batch) == key
+            ? batch
+            : null;
+    }
+
+    /// <summary>
+    /// Batches of <paramref name="plan"/> that an earlier attempt committed and that still read back whole, with
+    /// their counts; anything else is featurized again.
+    /// </summary>
+    public async Task<Dictionary<int, BatchCommit>> FindCommittedBatchesAsync(JobPlan plan, CancellationToken cancellationToken = default)
+    {
+        var candidates = new List<int>();
+        await foreach (var part in store.ListAsync(OutputLayout.FeaturesPrefix, cancellationToken))
+        {
+            if (BatchNumber(part.Key, OutputLayout.FeaturesPrefix, OutputLayout.FeaturesPart) is { } batch && batch < plan.Batches)
+            {
+                candidates.Add(batch);
+            }
+        }
+
+        var committed = new Dictionary<int, BatchCommit>();
+        foreach (var batch in candidates)
+        {
+            if (await BatchCommits.ReadAsync(store, batch, cancellationToken) is { } commit)
+            {
+                committed[batch] = commit;
+            }
+        }
+
+        return committed;
+    }
+
+    /// <summary>
+    /// Lists the input and cuts batches as the listing streams, writing each batch's manifest; returns the
+    /// counts and a hash of the listing (keys and object versions) so a resume can tell the input is unchanged.
+    /// </summary>
+    public async Task<ListingResult> ListAsync(IObjectStore input, int batchSize, CancellationToken cancellationToken = default)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var labels = new HashSet<string>(StringComparer.Ordinal);
+        var current = new List<ImageEntry>(batchSize);
+        var images = 0;
+        var batches = 0;
+        await foreach (var image in new ImageLister().ListAsync(input, cancellationToken))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($"{image.Key}\n"));
+            labels.Add(image.Label);
+            current.Add(image);
+            images++;
+            if (current.Count == batchSize)
+            {
+                await BatchManifest.WriteAsync(store, batches++, current, cancellationToken);
+                current.Clear();
+            }
+        }
+
+        if (current.Count > 0)
+        {
+            await BatchManifest.WriteAsync(store, batches++, current, cancellationToken);
+        }
+
+        return new ListingResult(images, batches, labels.Count, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    /// <summary>Merges the per-batch error parts into errors.parquet (or removes a stale one when no image failed).</summary>
+    public async Task WriteErrorsAsync(CancellationToken cancellationToken = default)
+    {
+        var errors = new List<ErrorRow>();
+        await foreach (var part in store.ListAsync(OutputLayout.ErrorsPrefix, cancellationToken))
+        {
+            if (BatchNumber(part.Key, OutputLayout.ErrorsPrefix, OutputLayout.ErrorsPart) is not null)
+            {
+                errors.AddRange(await ParquetParts.ReadAsync<ErrorRow>(store, part.Key, cancellationToken));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            await ParquetParts.WriteAsync(store, OutputLayout.Errors, errors, cancellationToken);
+        }
+        else if (await store.ExistsAsync(OutputLayout.Errors, cancellationToken))
+        {
+            await store.DeleteAsync(OutputLayout.Errors, cancellationToken);
+        }
+    }
+}
+
+public sealed record ListingResult(int Images, int Batches, int Labels, string ListingSha256);
