@@ -32,5 +32,8 @@ public sealed record JobStatus(
     /// </summary>
     [Id(15)] public bool Running { get; init; }
 
+    /// <summary>The silo whose activation of the job answered (and drives it, when <see cref="Running"/>).</summary>
+    [Id(16)] public string? Silo { get; init; }
+
     public bool IsFinished => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
 }

@@ -18,11 +18,14 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
     private readonly Dictionary<string, SiloSlot> _silos = new(StringComparer.Ordinal);
     private DateTime _lastReadySilo = DateTime.UtcNow;
 
-    /// <summary>Runs <paramref name="call"/> for every batch. On cancellation no new batch is handed out, and those in flight are awaited.</summary>
+    /// <summary>
+    /// Runs <paramref name="call"/> for every batch; <paramref name="completed"/> gets each result with the key of the
+    /// silo worker that produced it. On cancellation no new batch is handed out, and those in flight are awaited.
+    /// </summary>
     public async Task RunAsync(
         IEnumerable<int> batches,
         Func<ISiloWorkerGrain, int, Task<BatchOutcome>> call,
-        Func<BatchOutcome, Task> completed,
+        Func<BatchOutcome, string, Task> completed,
         CancellationToken cancellationToken)
     {
         var queue = new Queue<int>(batches);
@@ -115,7 +118,7 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
             }
 
             doneSlot?.Succeeded();
-            await completed(outcome);
+            await completed(outcome, doneSilo);
         }
     }
 

@@ -21,6 +21,7 @@ public sealed partial class JobGrain(
     IObjectStoreFactory stores,
     FeaturizerModel model,
     IOptions<JobsOptions> options,
+    ILocalSiloDetails silo,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
 {
     private const string ResumeReminder = "resume";
@@ -233,14 +234,14 @@ public sealed partial class JobGrain(
 
         // featurize: each silo merges its batches' statistics as they finish
         await SetPhaseAsync(JobPhase.Featurizing);
-        var featurized = new Dictionary<int, BatchOutcome>();
+        var featurized = new Dictionary<int, (BatchOutcome Outcome, string Silo)>();
         _featurizeClock.Start();
         await Timed("featurize", () => dispatcher.RunAsync(
             Enumerable.Range(0, listing.Batches).Where(b => !resumed.ContainsKey(b)),
             (worker, batch) => worker.Featurize(new FeaturizeRequest(JobId, batch, spec.Input, spec.Output)),
-            async outcome =>
+            async (outcome, worker) =>
             {
-                featurized[outcome.BatchIndex] = outcome;
+                featurized[outcome.BatchIndex] = (outcome, worker);
                 State.ImagesDone += outcome.Succeeded;
                 State.ImagesFailed += outcome.Failed;
                 State.BatchesDone++;
@@ -265,12 +266,12 @@ public sealed partial class JobGrain(
         // statistics -> fit PCA
         await SetPhaseAsync(JobPhase.FittingPca);
         var withRows = resumed.Where(r => r.Value.Succeeded > 0).Select(r => r.Key)
-            .Concat(featurized.Values.Where(o => o.Succeeded > 0).Select(o => o.BatchIndex))
+            .Concat(featurized.Values.Where(f => f.Outcome.Succeeded > 0).Select(f => f.Outcome.BatchIndex))
             .Order().ToList();
         var pca = await Timed("pca_fit", async () =>
         {
             var statistics = new JobStatistics(GrainFactory, dispatcher, JobId, spec.Output, logger);
-            var fitted = await statistics.FitAsync(featurized.Values, withRows, State.ImagesDone, spec.Selection, stop);
+            var fitted = await statistics.FitAsync(featurized.Values.Select(f => (f.Outcome.BatchIndex, f.Silo)), withRows, State.ImagesDone, spec.Selection, stop);
             await output.Store.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(fitted), stop);
             return fitted;
         });
@@ -283,7 +284,7 @@ public sealed partial class JobGrain(
         var points = new List<ScatterPoint>();
         await Timed("projection", () => dispatcher.RunAsync(withRows,
             (worker, batch) => worker.Project(new ProjectRequest(JobId, batch, spec.Output)),
-            outcome =>
+            (outcome, _) =>
             {
                 if (outcome.Points is { } sample && points.Count < MaxScatterPoints)
                 {
@@ -316,7 +317,10 @@ public sealed partial class JobGrain(
         LogCompleted(JobId, State.ImagesDone, pca.K, State.Summary.ImagesPerSecond, State.Attempts.Count);
     }
 
-    /// <summary>A cancelled job ends Cancelled; one whose silo is stopping stays unfinished for the reminder to resume.</summary>
+    /// <summary>
+    /// A cancelled job ends Cancelled. One whose silo is stopping stores nothing more: the record it stored last is
+    /// where the resumed attempt starts, and a write now could race that attempt's first writes.
+    /// </summary>
     private async Task StopAsync()
     {
         if (_cancelRequested)
@@ -326,7 +330,7 @@ public sealed partial class JobGrain(
         }
         else
         {
-            await SaveAsync(force: true);
+            LogInterrupted(JobId, "the silo is stopping");
         }
     }
 
@@ -511,6 +515,7 @@ public sealed partial class JobGrain(
             Input = State.Spec?.Input.Uri,
             Output = State.Spec?.Output.Uri,
             Running = _run is not null,
+            Silo = silo.SiloAddress.ToParsableString(),
         };
     }
 

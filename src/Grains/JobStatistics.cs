@@ -13,10 +13,10 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
 {
     private static readonly TimeSpan TakeTimeout = TimeSpan.FromSeconds(60);
 
-    /// <param name="featurized">This attempt's accepted batches, each with the silo whose result was taken.</param>
+    /// <param name="featurized">This attempt's accepted batches, each with the silo worker whose result was taken.</param>
     /// <param name="withRows">Every batch with at least one featurized image: these, and only these, must be merged.</param>
     /// <param name="images">Images featurized over all batches: what the merged statistics must count.</param>
-    public async Task<PcaModel> FitAsync(IEnumerable<BatchOutcome> featurized, IReadOnlyList<int> withRows, long images, PcaSelection selection, CancellationToken stop)
+    public async Task<PcaModel> FitAsync(IEnumerable<(int Batch, string Silo)> featurized, IReadOnlyList<int> withRows, long images, PcaSelection selection, CancellationToken stop)
     {
         var aggregator = grains.GetGrain<IPcaAggregatorGrain>(jobId);
         await aggregator.Reset();
@@ -45,10 +45,10 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
     /// with a batch that was accepted from elsewhere (run twice after a lost reply) would count it twice, so its
     /// batches are rebuilt from their parts instead.
     /// </summary>
-    private async Task MergeSiloPartialsAsync(IPcaAggregatorGrain aggregator, IEnumerable<BatchOutcome> featurized)
+    private async Task MergeSiloPartialsAsync(IPcaAggregatorGrain aggregator, IEnumerable<(int Batch, string Silo)> featurized)
     {
-        var bySilo = featurized.GroupBy(o => o.Silo, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(o => o.BatchIndex).ToHashSet(), StringComparer.Ordinal);
+        var bySilo = featurized.GroupBy(f => f.Silo, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(f => f.Batch).ToHashSet(), StringComparer.Ordinal);
         foreach (var (silo, accepted) in bySilo)
         {
             SiloStatistics partial;
@@ -88,7 +88,7 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
         }
 
         LogRestating(jobId, missing.Count);
-        await dispatcher.RunAsync(missing, (worker, batch) => worker.Restate(new RestateRequest(jobId, batch, output)), _ => Task.CompletedTask, stop);
+        await dispatcher.RunAsync(missing, (worker, batch) => worker.Restate(new RestateRequest(jobId, batch, output)), (_, _) => Task.CompletedTask, stop);
         stop.ThrowIfCancellationRequested();
     }
 

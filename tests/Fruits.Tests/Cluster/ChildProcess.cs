@@ -65,6 +65,20 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>SIGKILL: no shutdown, no goodbye to the cluster, like a machine that dies.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>SIGTERM: what ECS sends a task it scales in or replaces, before SIGKILL after the stop timeout.</summary>
+    public void Terminate()
+    {
+        if (kill(_process.Id, Sigterm) != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    private const int Sigterm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

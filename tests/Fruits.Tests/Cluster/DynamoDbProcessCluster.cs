@@ -6,20 +6,33 @@ using Fruits.Tests.Aws;
 
 namespace Fruits.Tests.Cluster;
 
-/// <summary>Silo processes that find each other through a DynamoDB membership table on moto_server.</summary>
-public sealed class DynamoDbProcessCluster(MotoServer moto, string clusterId) : IAsyncDisposable
+/// <summary>
+/// Silo processes that find each other through a DynamoDB membership table on moto_server, and keep job records
+/// and reminders in DynamoDB tables there. Clusters built with the same <paramref name="serviceId"/> share jobs:
+/// a cluster restarted under a new cluster id finds the jobs of the one before.
+/// </summary>
+public sealed class DynamoDbProcessCluster(MotoServer moto, string clusterId, string? serviceId = null) : IAsyncDisposable
 {
     public const string TableName = "fruits-cluster-tests";
     private readonly List<ChildProcess> _silos = [];
+    private readonly Dictionary<int, ChildProcess> _bySiloPort = [];
+    private readonly string _serviceId = serviceId ?? $"fruits-tests-{Guid.NewGuid():N}";
 
     public IReadOnlyList<ChildProcess> Silos => _silos;
+
+    /// <summary>The process of the silo with this address (as `fruits status` names it: "127.0.0.1:PORT@GENERATION").</summary>
+    public ChildProcess SiloAt(string siloAddress)
+    {
+        var port = int.Parse(siloAddress.Split(':')[1].Split('@')[0], System.Globalization.CultureInfo.InvariantCulture);
+        return _bySiloPort[port];
+    }
 
     /// <summary>The environment every process of this cluster gets: the same keys the ECS task definition sets.</summary>
     public Dictionary<string, string> Environment => new()
     {
         ["Fruits__Silo__Clustering"] = "DynamoDB",
         ["Fruits__Silo__ClusterId"] = clusterId,
-        ["Fruits__Silo__ServiceId"] = "fruits-tests",
+        ["Fruits__Silo__ServiceId"] = _serviceId,
         ["Fruits__Silo__AdvertisedIP"] = "127.0.0.1",
         ["Fruits__DynamoDB__TableName"] = TableName,
         ["Fruits__DynamoDB__Service"] = moto.Endpoint,
@@ -34,10 +47,12 @@ public sealed class DynamoDbProcessCluster(MotoServer moto, string clusterId) : 
     public ChildProcess StartSilo()
     {
         var environment = Environment;
-        environment["Fruits__Silo__SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var port = FreePort();
+        environment["Fruits__Silo__SiloPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         environment["Fruits__Silo__GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var silo = ChildProcess.Start("fruits-silo", [], environment);
         _silos.Add(silo);
+        _bySiloPort[port] = silo;
         return silo;
     }
 
