@@ -1,5 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Fruits.DynamoDB;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -26,7 +27,7 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
         _clusterId = clusterOptions.Value.ClusterId;
         _logger = logger;
         MaxStaleness = gatewayOptions.Value.GatewayListRefreshPeriod;
-        _client = DynamoDBClientFactory.Create(_options);
+        _client = DynamoDBClientFactory.Create(_options.Service, _options.MaxErrorRetry);
     }
 
     public TimeSpan MaxStaleness { get; }

@@ -1,5 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Fruits.DynamoDB;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
@@ -32,7 +33,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
         _options = options.Value;
         _clusterId = clusterOptions.Value.ClusterId;
         _logger = logger;
-        _client = DynamoDBClientFactory.Create(_options);
+        _client = DynamoDBClientFactory.Create(_options.Service, _options.MaxErrorRetry);
     }
 
     private string TableName => _options.TableName;
@@ -42,7 +43,26 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
 
     public async Task InitializeMembershipTableAsync(bool tryInitTableVersion, CancellationToken cancellationToken)
     {
-        await DynamoDBTableInitializer.EnsureTableAsync(_client, _options, _logger, cancellationToken);
+        await DynamoDBTableInitializer.EnsureTableAsync(
+            _client,
+            new CreateTableRequest
+            {
+                TableName = TableName,
+                KeySchema = [new KeySchemaElement(A.DeploymentId, KeyType.HASH), new KeySchemaElement(A.SiloIdentity, KeyType.RANGE)],
+                AttributeDefinitions =
+                [
+                    new AttributeDefinition(A.DeploymentId, ScalarAttributeType.S),
+                    new AttributeDefinition(A.SiloIdentity, ScalarAttributeType.S),
+                ],
+            },
+            new DynamoDBTableSetup(
+                $"DynamoDB clustering (cluster '{_clusterId}')",
+                _options.Service,
+                _options.CreateIfNotExists,
+                _options.ReadCapacityUnits,
+                _options.WriteCapacityUnits),
+            _logger,
+            cancellationToken);
         if (!tryInitTableVersion)
         {
             return;

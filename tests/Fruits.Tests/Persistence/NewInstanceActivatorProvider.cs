@@ -1,0 +1,15 @@
+using Orleans.Serialization.Activators;
+using Orleans.Serialization.Serializers;
+
+namespace Fruits.Tests.Persistence;
+
+/// <summary>Default state instances for provider tests outside a silo.</summary>
+public sealed class NewInstanceActivatorProvider : IActivatorProvider
+{
+    public IActivator<T> GetActivator<T>() => new NewInstanceActivator<T>();
+
+    private sealed class NewInstanceActivator<T> : IActivator<T>
+    {
+        public T Create() => Activator.CreateInstance<T>();
+    }
+}
