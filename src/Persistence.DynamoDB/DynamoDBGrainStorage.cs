@@ -111,7 +111,9 @@ public sealed partial class DynamoDBGrainStorage : IGrainStorage, ILifecyclePart
             return;
         }
 
-        grainState.ETag = item[A.ETag].N;
+        // An item without ETag was not written by a provider of this layout; with no ETag the next write is a
+        // first write, whose condition then fails on the existing item instead of overwriting it.
+        grainState.ETag = item.GetValueOrDefault(A.ETag)?.N;
         if (item.TryGetValue(A.State, out var stored) && stored.B is { Length: > 0 } bytes)
         {
             grainState.State = Deserialize<T>(bytes.ToArray(), stateName, grainId);

@@ -67,11 +67,7 @@ public sealed class DynamoDBSiloTests(DynamoDbMotoFixture fixture)
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(DynamoDbMotoFixture.FreePort(), DynamoDbMotoFixture.FreePort(), serviceId: "unreachable", clusterId: "unreachable")
-            .AddDynamoDBGrainStorage("jobs", o =>
-            {
-                o.Service = closed;
-                o.MaxErrorRetry = 2;
-            }));
+            .AddDynamoDBGrainStorage("jobs", o => o.Service = closed));
         using var host = builder.Build();
         var clock = Stopwatch.StartNew();
 

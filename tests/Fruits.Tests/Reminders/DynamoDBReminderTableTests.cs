@@ -142,7 +142,7 @@ public sealed class DynamoDBReminderTableTests(DynamoDbMotoFixture fixture)
     public async Task Unreachable_service_fails_start_with_one_line_within_bounded_time()
     {
         var endpoint = $"http://127.0.0.1:{DynamoDbMotoFixture.FreePort()}";
-        using var table = DynamoDbReminderHarness.Create(endpoint, DynamoDbMotoFixture.UniqueName("reminders-unreachable"), "svc", maxErrorRetry: 2);
+        using var table = DynamoDbReminderHarness.Create(endpoint, DynamoDbMotoFixture.UniqueName("reminders-unreachable"), "svc");
         var clock = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => table.StartAsync());

@@ -8,9 +8,9 @@ namespace Fruits.Tests.Reminders;
 /// <summary>Builds reminder tables on the shared moto server, outside a silo.</summary>
 public static class DynamoDbReminderHarness
 {
-    public static DynamoDBReminderTable Create(string endpoint, string tableName, string serviceId, int maxErrorRetry = 8) =>
+    public static DynamoDBReminderTable Create(string endpoint, string tableName, string serviceId) =>
         new(
-            Options.Create(new DynamoDBReminderStorageOptions { Service = endpoint, TableName = tableName, MaxErrorRetry = maxErrorRetry }),
+            Options.Create(new DynamoDBReminderStorageOptions { Service = endpoint, TableName = tableName }),
             Options.Create(new ClusterOptions { ClusterId = "reminder-tests", ServiceId = serviceId }),
             NullLogger<DynamoDBReminderTable>.Instance);
 }
