@@ -15,7 +15,9 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
     private readonly DynamoDBGatewayOptions _options;
     private readonly string _clusterId;
     private readonly ILogger<DynamoDBGatewayListProvider> _logger;
-    private readonly AmazonDynamoDBClient _client;
+    // Lazy: the host may build this before it runs the configuration validators, and a bad Service value must be
+    // reported by the validator, not by the SDK client's constructor.
+    private readonly Lazy<AmazonDynamoDBClient> _client;
 
     public DynamoDBGatewayListProvider(
         IOptions<DynamoDBGatewayOptions> options,
@@ -27,10 +29,12 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
         _clusterId = clusterOptions.Value.ClusterId;
         _logger = logger;
         MaxStaleness = gatewayOptions.Value.GatewayListRefreshPeriod;
-        _client = DynamoDBClientFactory.Create(_options.Service, _options.MaxErrorRetry);
+        _client = new(() => DynamoDBClientFactory.Create(_options.Service, _options.MaxErrorRetry));
     }
 
     public TimeSpan MaxStaleness { get; }
+
+    private AmazonDynamoDBClient Client => _client.Value;
 
     public bool IsUpdatable => true;
 
@@ -46,7 +50,7 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
         var gateways = new List<Uri>();
         try
         {
-            await foreach (var item in DynamoDBClusterQuery.QueryAsync(_client, _options.TableName, _clusterId, keysOnly: false, cancellationToken))
+            await foreach (var item in DynamoDBClusterQuery.QueryAsync(Client, _options.TableName, _clusterId, keysOnly: false, cancellationToken))
             {
                 if (item.TryGetValue(MembershipAttributes.SiloIdentity, out var identity) && identity.S == MembershipAttributes.VersionRowKey)
                 {
@@ -71,5 +75,11 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
         return gateways;
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        if (_client.IsValueCreated)
+        {
+            _client.Value.Dispose();
+        }
+    }
 }

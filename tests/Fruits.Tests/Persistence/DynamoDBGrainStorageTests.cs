@@ -220,6 +220,10 @@ public sealed class DynamoDBGrainStorageTests(DynamoDbMotoFixture fixture, ITest
         try
         {
             await Task.WhenAll(providers.Select(p => Task.Run(() => p.InitializeAsync(CancellationToken.None))));
+            foreach (var line in loggers.SelectMany(l => l.Lines))
+            {
+                output.WriteLine(line);
+            }
 
             Assert.Equal(1, loggers.Sum(l => l.Lines.Count(line => line.Contains("created DynamoDB table", StringComparison.Ordinal))));
             var grainId = NewGrainId();
