@@ -34,9 +34,9 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
 
     public TimeSpan MaxStaleness { get; }
 
-    private AmazonDynamoDBClient Client => _client.Value;
-
     public bool IsUpdatable => true;
+
+    private AmazonDynamoDBClient Client => _client.Value;
 
     // The client never creates the table: that is the silos' job, and a client has no say in its capacity.
     public Task InitializeGatewayListProvider() => Task.CompletedTask;

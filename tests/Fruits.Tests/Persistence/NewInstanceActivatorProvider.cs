@@ -7,9 +7,4 @@ namespace Fruits.Tests.Persistence;
 public sealed class NewInstanceActivatorProvider : IActivatorProvider
 {
     public IActivator<T> GetActivator<T>() => new NewInstanceActivator<T>();
-
-    private sealed class NewInstanceActivator<T> : IActivator<T>
-    {
-        public T Create() => Activator.CreateInstance<T>();
-    }
 }
