@@ -1,5 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Fruits.DynamoDB;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -14,7 +15,9 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
     private readonly DynamoDBGatewayOptions _options;
     private readonly string _clusterId;
     private readonly ILogger<DynamoDBGatewayListProvider> _logger;
-    private readonly AmazonDynamoDBClient _client;
+    // Lazy: the host may build this before it runs the configuration validators, and a bad Service value must be
+    // reported by the validator, not by the SDK client's constructor.
+    private readonly Lazy<AmazonDynamoDBClient> _client;
 
     public DynamoDBGatewayListProvider(
         IOptions<DynamoDBGatewayOptions> options,
@@ -26,12 +29,14 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
         _clusterId = clusterOptions.Value.ClusterId;
         _logger = logger;
         MaxStaleness = gatewayOptions.Value.GatewayListRefreshPeriod;
-        _client = DynamoDBClientFactory.Create(_options);
+        _client = new(() => DynamoDBClientFactory.Create(_options.Service, _options.MaxErrorRetry));
     }
 
     public TimeSpan MaxStaleness { get; }
 
     public bool IsUpdatable => true;
+
+    private AmazonDynamoDBClient Client => _client.Value;
 
     // The client never creates the table: that is the silos' job, and a client has no say in its capacity.
     public Task InitializeGatewayListProvider() => Task.CompletedTask;
@@ -45,7 +50,7 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
         var gateways = new List<Uri>();
         try
         {
-            await foreach (var item in DynamoDBClusterQuery.QueryAsync(_client, _options.TableName, _clusterId, keysOnly: false, cancellationToken))
+            await foreach (var item in DynamoDBClusterQuery.QueryAsync(Client, _options.TableName, _clusterId, keysOnly: false, cancellationToken))
             {
                 if (item.TryGetValue(MembershipAttributes.SiloIdentity, out var identity) && identity.S == MembershipAttributes.VersionRowKey)
                 {
@@ -70,5 +75,11 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
         return gateways;
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        if (_client.IsValueCreated)
+        {
+            _client.Value.Dispose();
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Fruits.DynamoDB;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
@@ -22,7 +23,9 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
     private readonly DynamoDBClusteringOptions _options;
     private readonly string _clusterId;
     private readonly ILogger<DynamoDBMembershipTable> _logger;
-    private readonly AmazonDynamoDBClient _client;
+    // Lazy: the host may build this before it runs the configuration validators, and a bad Service value must be
+    // reported by the validator, not by the SDK client's constructor.
+    private readonly Lazy<AmazonDynamoDBClient> _client;
 
     public DynamoDBMembershipTable(
         IOptions<DynamoDBClusteringOptions> options,
@@ -32,17 +35,38 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
         _options = options.Value;
         _clusterId = clusterOptions.Value.ClusterId;
         _logger = logger;
-        _client = DynamoDBClientFactory.Create(_options);
+        _client = new(() => DynamoDBClientFactory.Create(_options.Service, _options.MaxErrorRetry));
     }
 
     private string TableName => _options.TableName;
+
+    private AmazonDynamoDBClient Client => _client.Value;
 
     public Task InitializeMembershipTable(bool tryInitTableVersion) =>
         InitializeMembershipTableAsync(tryInitTableVersion, CancellationToken.None);
 
     public async Task InitializeMembershipTableAsync(bool tryInitTableVersion, CancellationToken cancellationToken)
     {
-        await DynamoDBTableInitializer.EnsureTableAsync(_client, _options, _logger, cancellationToken);
+        await DynamoDBTableInitializer.EnsureTableAsync(
+            Client,
+            new CreateTableRequest
+            {
+                TableName = TableName,
+                KeySchema = [new KeySchemaElement(A.DeploymentId, KeyType.HASH), new KeySchemaElement(A.SiloIdentity, KeyType.RANGE)],
+                AttributeDefinitions =
+                [
+                    new AttributeDefinition(A.DeploymentId, ScalarAttributeType.S),
+                    new AttributeDefinition(A.SiloIdentity, ScalarAttributeType.S),
+                ],
+            },
+            new DynamoDBTableSetup(
+                $"DynamoDB clustering (cluster '{_clusterId}')",
+                _options.Service,
+                _options.CreateIfNotExists,
+                _options.ReadCapacityUnits,
+                _options.WriteCapacityUnits),
+            _logger,
+            cancellationToken);
         if (!tryInitTableVersion)
         {
             return;
@@ -53,7 +77,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
         versionRow[A.VersionEtag] = new AttributeValue { S = NewETag() };
         try
         {
-            await _client.PutItemAsync(
+            await Client.PutItemAsync(
                 new PutItemRequest
                 {
                     TableName = TableName,
@@ -74,7 +98,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
     public async Task DeleteMembershipTableEntriesAsync(string clusterId, CancellationToken cancellationToken)
     {
         var keys = new List<Dictionary<string, AttributeValue>>();
-        await foreach (var item in DynamoDBClusterQuery.QueryAsync(_client, TableName, clusterId, keysOnly: true, cancellationToken))
+        await foreach (var item in DynamoDBClusterQuery.QueryAsync(Client, TableName, clusterId, keysOnly: true, cancellationToken))
         {
             keys.Add(item);
         }
@@ -93,7 +117,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 << Math.Min(attempt, 6))), cancellationToken);
                 }
 
-                var response = await _client.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, cancellationToken);
+                var response = await Client.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, cancellationToken);
                 pending = response.UnprocessedItems is { Count: > 0 } unprocessed ? unprocessed : [];
             }
         }
@@ -105,7 +129,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
     public async Task CleanupDefunctSiloEntriesAsync(DateTimeOffset beforeDate, CancellationToken cancellationToken)
     {
         var cutoff = beforeDate.UtcDateTime;
-        await foreach (var item in DynamoDBClusterQuery.QueryAsync(_client, TableName, _clusterId, keysOnly: false, cancellationToken))
+        await foreach (var item in DynamoDBClusterQuery.QueryAsync(Client, TableName, _clusterId, keysOnly: false, cancellationToken))
         {
             if (IsVersionRow(item))
             {
@@ -121,7 +145,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
 
             try
             {
-                await _client.DeleteItemAsync(
+                await Client.DeleteItemAsync(
                     new DeleteItemRequest
                     {
                         TableName = TableName,
@@ -144,7 +168,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
     public async Task<MembershipTableData> ReadRowAsync(SiloAddress key, CancellationToken cancellationToken)
     {
         // A transactional read returns the row and the version row as of one serializable point in time.
-        var response = await _client.TransactGetItemsAsync(
+        var response = await Client.TransactGetItemsAsync(
             new TransactGetItemsRequest
             {
                 TransactItems =
@@ -174,13 +198,13 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
         // A Query is only read-committed per item, so it is no atomic snapshot on its own. Reading the version row
         // first and reporting that version makes it safe: any write committed after this read changed the version
         // etag, so a decision based on a mixed view fails its conditional write and the protocol re-reads.
-        var versionResponse = await _client.GetItemAsync(
+        var versionResponse = await Client.GetItemAsync(
             new GetItemRequest { TableName = TableName, Key = MembershipEntryMapper.VersionKey(_clusterId), ConsistentRead = true },
             cancellationToken);
         var version = MembershipEntryMapper.ToTableVersion(versionResponse.Item);
 
         var entries = new List<Tuple<MembershipEntry, string>>();
-        await foreach (var item in DynamoDBClusterQuery.QueryAsync(_client, TableName, _clusterId, keysOnly: false, cancellationToken))
+        await foreach (var item in DynamoDBClusterQuery.QueryAsync(Client, TableName, _clusterId, keysOnly: false, cancellationToken))
         {
             if (!IsVersionRow(item))
             {
@@ -228,7 +252,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
 
     public async Task UpdateIAmAliveAsync(MembershipEntry entry, CancellationToken cancellationToken)
     {
-        await _client.UpdateItemAsync(
+        await Client.UpdateItemAsync(
             new UpdateItemRequest
             {
                 TableName = TableName,
@@ -242,7 +266,13 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
             cancellationToken);
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        if (_client.IsValueCreated)
+        {
+            _client.Value.Dispose();
+        }
+    }
 
     private async Task<bool> WriteWithVersionAsync(Put rowWrite, TableVersion tableVersion, CancellationToken cancellationToken)
     {
@@ -270,7 +300,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
 
         try
         {
-            await _client.TransactWriteItemsAsync(
+            await Client.TransactWriteItemsAsync(
                 new TransactWriteItemsRequest
                 {
                     TransactItems = [new TransactWriteItem { Put = rowWrite }, new TransactWriteItem { Update = versionUpdate }],

@@ -1,3 +1,4 @@
+using Fruits.DynamoDB;
 using Orleans.Configuration;
 using Orleans.Runtime;
 
@@ -7,6 +8,11 @@ internal static class DynamoDBTableOptionsValidation
 {
     public static void Validate(DynamoDBTableOptions options, string optionsName)
     {
+        if (DynamoDBServiceSetting.Problem(options.Service) is { } serviceProblem)
+        {
+            throw new OrleansConfigurationException($"{optionsName}.{nameof(DynamoDBTableOptions.Service)} {serviceProblem}.");
+        }
+
         // DynamoDB table names: 3-255 characters of [a-zA-Z0-9_.-].
         if (string.IsNullOrWhiteSpace(options.TableName)
             || options.TableName.Length is < 3 or > 255
