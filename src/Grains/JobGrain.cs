@@ -21,6 +21,7 @@ public sealed partial class JobGrain(
     IObjectStoreFactory stores,
     FeaturizerModel model,
     IOptions<JobsOptions> options,
+    IOptions<Orleans.Hosting.ReminderOptions> reminderOptions,
     ILocalSiloDetails silo,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
 {
@@ -82,7 +83,9 @@ public sealed partial class JobGrain(
         State.Error = null;
         State.FinishedUtc = null;
         await SaveAsync(force: true);
-        await this.RegisterOrUpdateReminder(ResumeReminder, options.Value.ResumeCheckPeriod, options.Value.ResumeCheckPeriod);
+        // The reminder service refuses periods below its minimum; a silo configured for less gets the minimum.
+        var period = options.Value.ResumeCheckPeriod > reminderOptions.Value.MinimumReminderPeriod ? options.Value.ResumeCheckPeriod : reminderOptions.Value.MinimumReminderPeriod;
+        await this.RegisterOrUpdateReminder(ResumeReminder, period, period);
         await RecordInRegistryAsync();
         StartRun(clearOutput: isNew && spec.Overwrite);
         return Snapshot();

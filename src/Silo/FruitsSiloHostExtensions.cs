@@ -43,7 +43,8 @@ public static class FruitsSiloHostExtensions
 
     /// <summary>
     /// Where job records and the job registry live, and which reminders resume unfinished jobs: DynamoDB tables
-    /// for a DynamoDB cluster; for the embedded and localhost silos, files under "Fruits:Jobs:LocalStorePath"
+    /// for a DynamoDB cluster (Fruits:DynamoDB:Storage:TableName, default OrleansGrainState;
+    /// Fruits:DynamoDB:Reminders:TableName, default OrleansReminders); for the embedded and localhost silos, files under "Fruits:Jobs:LocalStorePath"
     /// (default: the user's data folder, fruits/jobs) and in-memory reminders.
     /// </summary>
     public static ISiloBuilder UseFruitsJobStore(this ISiloBuilder silo, SiloHostingOptions hosting, IConfiguration configuration)
@@ -56,7 +57,12 @@ public static class FruitsSiloHostExtensions
         });
         if (hosting.IsDynamoDB)
         {
-            throw new InvalidOperationException("DynamoDB job storage is not wired yet");
+            // Storage and reminders read their own subsections (Fruits:DynamoDB:Storage, :Reminders) plus the shared
+            // Service, so the membership table's settings never leak into them.
+            var dynamo = configuration.GetSection(DynamoDBSection);
+            silo.AddDynamoDBGrainStorage(JobsOptions.StorageName, o => o.BindDynamoDBSection(dynamo));
+            silo.UseDynamoDBReminderService(o => o.BindDynamoDBSection(dynamo));
+            return silo;
         }
 
         silo.AddFileGrainStorage(JobsOptions.StorageName, o => o.Directory = jobs.EffectiveLocalStorePath);

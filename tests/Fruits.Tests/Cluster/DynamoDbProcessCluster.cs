@@ -36,6 +36,8 @@ public sealed class DynamoDbProcessCluster(MotoServer moto, string clusterId, st
         ["Fruits__Silo__AdvertisedIP"] = "127.0.0.1",
         ["Fruits__DynamoDB__TableName"] = TableName,
         ["Fruits__DynamoDB__Service"] = moto.Endpoint,
+        ["Fruits__DynamoDB__Storage__TableName"] = "fruits-jobs-tests",
+        ["Fruits__DynamoDB__Reminders__TableName"] = "fruits-reminders-tests",
         ["Fruits__Featurizer__MaxConcurrentBatches"] = "1",
         ["AWS_ACCESS_KEY_ID"] = "testing",
         ["AWS_SECRET_ACCESS_KEY"] = "testing",
