@@ -11,6 +11,13 @@ public interface ISiloWorkerGrain : IGrainWithStringKey
     [Alias("GetCapacity")]
     Task<int> GetCapacity();
 
+    /// <summary>
+    /// Whether this silo can featurize (its model loads and is the expected one) and its capacity; a silo that is
+    /// not ready reports capacity 0 and the reason.
+    /// </summary>
+    [Alias("GetReadiness")]
+    Task<SiloReadiness> GetReadiness();
+
     [Alias("Featurize"), ResponseTimeout("00:10:00")]
     Task<BatchOutcome> Featurize(FeaturizeRequest request);
 

@@ -1,4 +1,5 @@
 using Fruits.Grains.Placement;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -10,6 +11,8 @@ namespace Fruits.Grains;
 public sealed class SiloWorkerGrain(IOptions<FeaturizerOptions> options, ILogger<SiloWorkerGrain> logger) : Grain, ISiloWorkerGrain
 {
     public Task<int> GetCapacity() => Task.FromResult(options.Value.EffectiveConcurrency);
+
+    public Task<SiloReadiness> GetReadiness() => ServiceProvider.GetRequiredService<FeaturizerReadiness>().GetAsync();
 
     public Task<BatchOutcome> Featurize(FeaturizeRequest request) =>
         ForwardAsync("featurize", request.JobId, request.BatchIndex, () => GrainFactory.GetGrain<IFeaturizerGrain>(0).Featurize(request));

@@ -34,4 +34,10 @@ public sealed class SiloHostingOptions
 
     /// <summary>For localhost clustering with several silos on one machine: the first silo's port.</summary>
     public int PrimarySiloPort { get; set; } = 11111;
+
+    /// <summary>
+    /// How long a stopping silo (SIGTERM) has to finish the batches it is running before it leaves the cluster. Kept
+    /// below the container's stop timeout (ECS StopTimeout, 120 s in deploy/ecs), after which the process is killed.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(100);
 }
