@@ -2,6 +2,8 @@ using System.Security.Cryptography.X509Certificates;
 using Fruits.Silo.Tls;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Connections.Security;
 
@@ -21,6 +23,7 @@ public static class FruitsTlsHostingExtensions
         {
             var certificate = TlsCertificateLoader.LoadNodeCertificate(options);
             silo.UseTls(certificate, tls => Configure(tls, options, certificate));
+            AnnounceAtStart(silo.Services, options, certificate);
         }
 
         return silo;
@@ -35,6 +38,7 @@ public static class FruitsTlsHostingExtensions
         {
             var certificate = TlsCertificateLoader.LoadNodeCertificate(options);
             client.UseTls(certificate, tls => Configure(tls, options, certificate));
+            AnnounceAtStart(client.Services, options, certificate);
         }
 
         return client;
@@ -52,12 +56,26 @@ public static class FruitsTlsHostingExtensions
             optionsBuilder.Configure(configure);
         }
 
-        services.AddSingleton<IValidateOptions<FruitsTlsOptions>, FruitsTlsOptionsValidator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FruitsTlsOptions>, FruitsTlsOptionsValidator>());
 
         var options = FruitsTlsOptions.From(configuration);
         configure?.Invoke(options);
         var result = new FruitsTlsOptionsValidator().Validate(Options.DefaultName, options);
         return result.Failed ? throw new OptionsValidationException(Options.DefaultName, typeof(FruitsTlsOptions), result.Failures) : options;
+    }
+
+    private static void AnnounceAtStart(IServiceCollection services, FruitsTlsOptions options, X509Certificate2 certificate)
+    {
+        var trust = options.AllowAnyRemoteCertificate
+            ? "ANY certificate (AllowAnyRemoteCertificate: encrypted, not authenticated)"
+            : string.Join(", ", new[]
+            {
+                "this certificate",
+                options.ThumbprintList().Count > 0 ? $"{options.ThumbprintList().Count} pinned thumbprint(s)" : null,
+                !string.IsNullOrWhiteSpace(options.TrustedCaPath) || !string.IsNullOrWhiteSpace(options.TrustedCaPem) ? "certificates of the configured authorities" : null,
+            }.OfType<string>());
+        services.AddHostedService(provider => new TlsStatusLog(
+            certificate.Subject, certificate.Thumbprint, certificate.NotAfter, trust, provider.GetRequiredService<ILogger<TlsStatusLog>>()));
     }
 
     private static void Configure(TlsOptions tls, FruitsTlsOptions options, X509Certificate2 certificate)
