@@ -73,7 +73,7 @@ public sealed partial class FeaturizerReadiness(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return NotReady($"model {model.Path} is missing and cannot be built: {OneLine(e.Message)}", sha256: null);
+            return NotReady($"model {model.Path} cannot be read or built: {OneLine(e.Message)}", sha256: null);
         }
 
         var expected = readiness.Value.ExpectedModelSha256;
