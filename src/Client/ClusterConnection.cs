@@ -1,4 +1,5 @@
 using Fruits.Silo;
+using Fruits.Silo.Tls;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -105,16 +106,30 @@ public sealed class ClusterConnection : IAsyncDisposable
         catch (Exception e)
         {
             host.Dispose();
-            throw new ClusterUnreachableException($"cannot reach the cluster through {where} ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")})", e);
+            // A gateway that hangs up at once on every try (a TLS mismatch) ends in the time limit, not in an error of its own.
+            var why = e is OperationCanceledException && !cancellationToken.IsCancellationRequested
+                ? "no gateway answered within 20 s"
+                : $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
+            throw new ClusterUnreachableException($"cannot reach the cluster through {where} ({why}){TlsHint(builder.Configuration)}", e);
         }
 
         return new ClusterConnection(host, embedded: false);
     }
 
+    /// <summary>
+    /// A TLS mismatch looks like any refused connection from this side (the other end just hangs up), so the
+    /// message says which side of it this client is on.
+    /// </summary>
+    private static string TlsHint(IConfiguration configuration) =>
+        FruitsTlsOptions.From(configuration).Enabled
+            ? $"; this client uses TLS ({FruitsTlsOptions.Section}): the silos must use TLS too and trust its certificate"
+            : $"; this client does not use TLS: if the silos do, give it their certificate settings ({FruitsTlsOptions.Section}:{nameof(FruitsTlsOptions.CertificatePath)} or {nameof(FruitsTlsOptions.CertificatePem)})";
+
     private static void ConfigureClient(IClientBuilder client)
     {
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        client.UseFruitsTls();
     }
 
     public async ValueTask DisposeAsync()

@@ -7,7 +7,10 @@ namespace Fruits.Grains;
 [Alias("Fruits.ISiloWorkerGrain")]
 public interface ISiloWorkerGrain : IGrainWithStringKey
 {
-    /// <summary>Whether this silo takes batches and how many at once; not ready while it drains for shutdown or cannot load the model.</summary>
+    /// <summary>
+    /// Whether this silo takes batches and how many at once: not ready (capacity 0, with the reason) while it drains
+    /// for shutdown, or when its model cannot be loaded or is not the one the cluster expects.
+    /// </summary>
     [Alias("GetReadiness")]
     Task<SiloReadiness> GetReadiness();
 

@@ -8,12 +8,17 @@ public sealed class FeaturizerModel(IOptions<FeaturizerOptions> options)
 {
     private readonly Lazy<Task<ModelInfo>> _model = new(() => Ensure(options.Value));
 
+    /// <summary>Where the model is (or will be built), known even when it cannot be built, so failures can name it.</summary>
+    public string Path { get; } = ResolvePath(options.Value);
+
     public Task<ModelInfo> GetAsync() => _model.Value;
 
     private static Task<ModelInfo> Ensure(FeaturizerOptions options)
     {
-        var modelPath = string.IsNullOrEmpty(options.ModelPath) ? ModelLocations.DefaultModelPath() : options.ModelPath;
         var weights = string.IsNullOrEmpty(options.WeightsDirectory) ? ModelLocations.DefaultWeightsDirectory() : options.WeightsDirectory;
-        return new ModelProvisioner().EnsureAsync(modelPath, weights);
+        return new ModelProvisioner().EnsureAsync(ResolvePath(options), weights);
     }
+
+    private static string ResolvePath(FeaturizerOptions options) =>
+        System.IO.Path.GetFullPath(string.IsNullOrEmpty(options.ModelPath) ? ModelLocations.DefaultModelPath() : options.ModelPath);
 }

@@ -66,6 +66,33 @@ public sealed class FeaturizerSessionPool(FeaturizerModel model, IOptions<Featur
         logger.LogInformation("Warmed {Sessions} featurizer sessions in {Seconds:F2}s", sessions.Length, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>
+    /// Builds (or takes an idle) session, runs it once and keeps it: proof that this silo can featurize, for a silo
+    /// that did not warm its sessions at start. Throws what building or running the session throws.
+    /// </summary>
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_idle.TryTake(out var session))
+        {
+            var info = await model.GetAsync();
+            // Building a session is CPU work of most of a second: off the caller's (possibly a grain's) thread.
+            session = await Task.Run(() => Create(info.Path), cancellationToken);
+        }
+
+        try
+        {
+            session.Run(1);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+
+        Return(session);
+    }
+
     public void Dispose()
     {
         _disposed = true;

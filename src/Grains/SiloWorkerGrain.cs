@@ -1,6 +1,5 @@
 using Fruits.Grains.Placement;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
 namespace Fruits.Grains;
@@ -8,20 +7,16 @@ namespace Fruits.Grains;
 /// <summary>The job's entry point into one silo: routes batches to this silo's local stateless workers.</summary>
 [SiloBoundPlacement, Reentrant]
 public sealed partial class SiloWorkerGrain(
-    IOptions<FeaturizerOptions> options,
     SiloWorkload workload,
     SiloStatisticsStore statistics,
-    FeaturizerModel model,
+    FeaturizerReadiness readiness,
     ILogger<SiloWorkerGrain> logger) : Grain, ISiloWorkerGrain
 {
+    /// <summary>Not ready while draining for shutdown; otherwise as the featurizer's model and sessions allow.</summary>
     public async Task<SiloReadiness> GetReadiness()
     {
-        if (workload.Draining)
-        {
-            return new SiloReadiness(0, false, "silo is shutting down", null);
-        }
-
-        return new SiloReadiness(options.Value.EffectiveConcurrency, true, null, (await model.GetAsync()).Sha256);
+        var verdict = await readiness.GetAsync();
+        return workload.Draining ? verdict with { Capacity = 0, Ready = false, Reason = "silo is shutting down" } : verdict;
     }
 
     public Task<BatchOutcome> Featurize(FeaturizeRequest request) =>

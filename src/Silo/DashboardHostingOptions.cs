@@ -19,7 +19,8 @@ public sealed class DashboardHostingOptions
 
     /// <summary>
     /// The address the dashboard listens on: loopback by default so an enabled dashboard is not on the network
-    /// by accident; "0.0.0.0" in a container that is reached from outside.
+    /// by accident. Reach it from elsewhere through an SSH or SSM port forwarding tunnel (README), not by listening on
+    /// a public address: the dashboard has no authentication.
     /// </summary>
     public string ListenAddress { get; set; } = "127.0.0.1";
 

@@ -27,6 +27,7 @@ public static class FruitsSiloHostExtensions
             silo.UseFruitsClustering(hosting, builder.Configuration);
             silo.UseFruitsPipeline();
             silo.UseFruitsJobStore(hosting, builder.Configuration);
+            silo.UseFruitsTls();
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
             if (dashboard.Enabled)
             {

@@ -1,6 +1,7 @@
 using Fruits.Grains.Placement;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Fruits.Grains.Hosting;
 
@@ -19,6 +20,9 @@ public static class FruitsSiloBuilderExtensions
         builder.Services.AddSingleton<IObjectStoreFactory, ObjectStoreFactory>();
         builder.Services.AddSingleton<FeaturizerModel>();
         builder.Services.AddSingleton<FeaturizerSessionPool>();
+        builder.Services.AddOptions<SiloReadinessOptions>().BindConfiguration(SiloReadinessOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SiloReadinessOptions>, SiloReadinessOptionsValidator>();
+        builder.Services.AddSingleton<FeaturizerReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, FeaturizerWarmup>();
         builder.Services.AddSingleton<PcaModelCache>();
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);

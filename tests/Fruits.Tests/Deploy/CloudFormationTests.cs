@@ -155,15 +155,40 @@ public sealed class CloudFormationTests(CloudFormationFixture aws) : IClassFixtu
         Assert.Equal(TableStatus.ACTIVE, (await dynamo.DescribeTableAsync(outputs["MembershipTableName"])).Table.TableStatus);
     }
 
+    [Fact]
+    public async Task Stack_with_the_dashboard_on_gives_an_ECS_Exec_tunnel_and_still_opens_no_port()
+    {
+        var outputs = await DeployAsync("fruits-dash", "fruits-data-dash", createBucket: true, "ParameterKey=EnableDashboard,ParameterValue=true");
+
+        var silo = (await aws.AwsAsync("ecs", "describe-task-definition", "--task-definition", outputs["SiloTaskDefinitionArn"])).GetProperty("taskDefinition");
+        var environment = silo.GetProperty("containerDefinitions")[0].GetProperty("environment").EnumerateArray()
+            .ToDictionary(e => e.GetProperty("name").GetString()!, e => e.GetProperty("value").GetString());
+        Assert.Equal("true", environment["Fruits__Dashboard__Enabled"]);
+        Assert.Equal("127.0.0.1", environment["Fruits__Dashboard__ListenAddress"]);
+
+        // The tunnel's permissions are on the silo role, in a policy of their own. (moto does not report a service's
+        // enableExecuteCommand; DeploySecurityTests checks it on the template.)
+        var siloRole = (await ResourcesAsync("fruits-dash"))["SiloTaskRole"];
+        var policies = (await aws.AwsAsync("iam", "list-role-policies", "--role-name", siloRole)).GetProperty("PolicyNames").EnumerateArray().Select(p => p.GetString()).ToList();
+        Assert.Contains("ecs-exec-tunnel", policies);
+        var tunnel = (await aws.AwsAsync("iam", "get-role-policy", "--role-name", siloRole, "--policy-name", "ecs-exec-tunnel")).GetProperty("PolicyDocument").GetRawText();
+        Assert.Contains("ssmmessages:OpenDataChannel", tunnel);
+        Assert.DoesNotContain("s3:", tunnel);
+
+        // No port for the dashboard: the group still admits only the two Orleans ports, from itself.
+        var group = (await aws.AwsAsync("ec2", "describe-security-groups", "--group-ids", outputs["TaskSecurityGroupId"])).GetProperty("SecurityGroups")[0];
+        Assert.Equal([11111, 30000], group.GetProperty("IpPermissions").EnumerateArray().Select(p => p.GetProperty("FromPort").GetInt32()).Order());
+    }
+
     /// <summary>create-stack into moto's default VPC (EnableAutoScaling=false: moto has no Application Auto Scaling in CloudFormation).</summary>
-    private async Task<Dictionary<string, string>> DeployAsync(string stack, string bucket, bool createBucket)
+    private async Task<Dictionary<string, string>> DeployAsync(string stack, string bucket, bool createBucket, params string[] parameters)
     {
         var vpc = (await aws.AwsAsync("ec2", "describe-vpcs", "--filters", "Name=is-default,Values=true")).GetProperty("Vpcs")[0].GetProperty("VpcId").GetString()!;
         var subnets = (await aws.AwsAsync("ec2", "describe-subnets", "--filters", $"Name=vpc-id,Values={vpc}")).GetProperty("Subnets")
             .EnumerateArray().Select(s => s.GetProperty("SubnetId").GetString()!).Take(2).ToList();
         Assert.NotEmpty(subnets);
 
-        await aws.AwsAsync(
+        await aws.AwsAsync([
             "cloudformation", "create-stack", "--stack-name", stack,
             "--template-body", "file://" + DeployFiles.TemplatePath,
             "--capabilities", "CAPABILITY_IAM",
@@ -173,7 +198,8 @@ public sealed class CloudFormationTests(CloudFormationFixture aws) : IClassFixtu
             $"ParameterKey=SubnetIds,ParameterValue=\"{string.Join(',', subnets)}\"",
             $"ParameterKey=DataBucketName,ParameterValue={bucket}",
             $"ParameterKey=CreateBucket,ParameterValue={(createBucket ? "true" : "false")}",
-            "ParameterKey=EnableAutoScaling,ParameterValue=false");
+            "ParameterKey=EnableAutoScaling,ParameterValue=false",
+            .. parameters]);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         JsonElement description;

@@ -74,6 +74,27 @@ public static partial class DeployFiles
         Resources().TryGetValue(logicalId, out var resource) ? resource
             : throw new Xunit.Sdk.XunitException($"resource {logicalId} not found in {TemplatePath}");
 
+    /// <summary>
+    /// Key -> raw value of a template parameter's own settings (Type, Default, AllowedPattern, ...), quotes removed,
+    /// read from its block under the top-level "Parameters:" key.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Parameter(string name)
+    {
+        var block = Regex.Match(File.ReadAllText(TemplatePath).ReplaceLineEndings("\n"), $@"(?m)^  {Regex.Escape(name)}:[ ]*\n((?:(?:    .*)?\n)+?)(?=^  \S|^\S)");
+        if (!block.Success)
+        {
+            throw new Xunit.Sdk.XunitException($"parameter {name} not found in {TemplatePath}");
+        }
+
+        return Regex.Matches(block.Groups[1].Value, @"(?m)^    ([A-Za-z]+):[ ]*(.*)$")
+            .ToDictionary(m => m.Groups[1].Value, m => Unquote(m.Groups[2].Value.Trim()), StringComparer.Ordinal);
+    }
+
+    private static string Unquote(string value) =>
+        value.Length >= 2 && ((value[0] == '"' && value[^1] == '"') || (value[0] == '\'' && value[^1] == '\''))
+            ? value[1..^1].Replace("\\\\", "\\", StringComparison.Ordinal)
+            : value;
+
     /// <summary>The "- { Name: X, Value: Y }" environment entries of a task definition (Y raw, e.g. "!Ref ClusterId").</summary>
     public static IReadOnlyList<(string Name, string Value)> Environment(string taskDefinitionLogicalId) =>
         EnvironmentEntry().Matches(Resource(taskDefinitionLogicalId).Text)

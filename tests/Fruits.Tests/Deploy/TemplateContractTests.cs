@@ -20,6 +20,9 @@ public sealed class TemplateContractTests
         ["Featurizer"] = "Fruits.Grains.FeaturizerOptions",
         ["S3"] = "Fruits.Pipeline.Storage.S3StorageOptions",
         ["Dashboard"] = "Fruits.Silo.DashboardHostingOptions",
+        ["Tls"] = "Fruits.Silo.Tls.FruitsTlsOptions",
+        ["Readiness"] = "Fruits.Grains.SiloReadinessOptions",
+        ["Jobs"] = "Fruits.Grains.JobsOptions",
         ["DynamoDB"] = "Orleans.Configuration.DynamoDBClusteringOptions", // bound from "Fruits:DynamoDB" by the silo
     };
 
