@@ -26,6 +26,13 @@ public sealed class TemplateContractTests
         ["DynamoDB"] = "Orleans.Configuration.DynamoDBClusteringOptions", // bound from "Fruits:DynamoDB" by the silo
     };
 
+    /// <summary>Subsections of Fruits:DynamoDB bound to their own options class.</summary>
+    private static readonly Dictionary<string, string> DynamoDBSubsections = new(StringComparer.Ordinal)
+    {
+        ["DynamoDB:Storage"] = "Orleans.Configuration.DynamoDBStorageOptions",
+        ["DynamoDB:Reminders"] = "Orleans.Configuration.DynamoDBReminderStorageOptions",
+    };
+
     /// <summary>Keys read as plain values rather than through an options class.</summary>
     private static readonly HashSet<string> PlainKeys = new(StringComparer.Ordinal)
     {
@@ -53,6 +60,23 @@ public sealed class TemplateContractTests
             }
 
             var parts = name.Split("__");
+            if (parts.Length == 4 && parts[0] == "Fruits" && DynamoDBSubsections.TryGetValue($"{parts[1]}:{parts[2]}", out var subsectionType))
+            {
+                // Job storage and reminders bind their own subsection of Fruits:DynamoDB (see FruitsSiloHostExtensions.UseFruitsJobStore).
+                var options = Assemblies().Select(a => a.GetType(subsectionType)).FirstOrDefault(t => t is not null);
+                if (options?.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                        .FirstOrDefault(p => string.Equals(p.Name, parts[3], StringComparison.OrdinalIgnoreCase)) is not { SetMethod.IsPublic: true } subProperty)
+                {
+                    problems.Add($"{name}: {subsectionType} has no public settable property {parts[3]}");
+                }
+                else if (!value.StartsWith('!') && !Converts(subProperty.PropertyType, value))
+                {
+                    problems.Add($"{name}: value '{value}' does not convert to {subProperty.PropertyType.Name}");
+                }
+
+                continue;
+            }
+
             if (parts.Length != 3 || parts[0] != "Fruits")
             {
                 problems.Add($"{name}: not Fruits__Section__Key and not an allowed plain key");
