@@ -60,6 +60,27 @@ public static class FeatureParts
         return WriteAsync(store, key, OutputSchema, table, pca, k, null, cancellationToken);
     }
 
+    /// <summary>
+    /// A batch's commit, trusted only if its errors part agrees: as many rows as the commit's failures, or no
+    /// errors part when nothing failed. A resume can skip a batch for which this is not null; otherwise the batch
+    /// (say, one whose later attempt wrote an errors part and died before its features part) is featurized again.
+    /// Costs a footer read of each part, or one existence check.
+    /// </summary>
+    public static async Task<BatchCommit?> TryReadVerifiedCommitAsync(IObjectStore store, int batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (await TryReadCommitAsync(store, OutputLayout.FeaturesPart(batch), cancellationToken) is not { } commit)
+        {
+            return null;
+        }
+
+        var errorsPart = OutputLayout.ErrorsPart(batch);
+        var agrees = commit.Failed == 0
+            ? !await store.ExistsAsync(errorsPart, cancellationToken)
+            : await ParquetParts.TryReadRowCountAsync(store, errorsPart, cancellationToken) == commit.Failed;
+        return agrees ? commit : null;
+    }
+
     /// <summary>Reads a features part (or the features of a final part) into one table.</summary>
     public static async Task<FeatureTable> ReadAsync(IObjectStore store, string key, CancellationToken cancellationToken = default) =>
         (await ReadWithCommitAsync(store, key, cancellationToken)).Table;

@@ -13,7 +13,7 @@ internal sealed record ParquetFooter(long Rows, IReadOnlyDictionary<string, stri
     // Parquet files start and end with "PAR1"; the 4 bytes before the last magic are the footer's length.
     private const int MagicLength = 4;
     private const int TrailerLength = 8;
-    private const int FirstTailBytes = 64 * 1024;
+    private const int FirstTailBytes = 16 * 1024; // a features part's footer is 1 to 2 KB
 
     /// <summary>The footer, or null when the part is missing, empty, truncated or its footer does not parse.</summary>
     public static async Task<ParquetFooter?> TryReadAsync(IObjectStore store, string key, CancellationToken cancellationToken)

@@ -223,7 +223,8 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
         {
             var folder = Path.GetDirectoryName(path)!;
             Directory.CreateDirectory(folder);
-            if (UnixFileSystem.IsSupported)
+            // A second attempt covers a temporary file removed by a clean-up between its write and the link.
+            for (var attempt = 0; UnixFileSystem.IsSupported && attempt < 2; attempt++)
             {
                 var temporary = await WriteTemporaryAsync("create", content, cancellationToken);
                 try
@@ -240,11 +241,18 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
                         return false;
                     }
 
+                    if (error == NoSuchFile && attempt == 0)
+                    {
+                        continue;
+                    }
+
                     // EPERM, EOPNOTSUPP, ENOSYS, EXDEV: a file system without hard links; anything else is reported.
                     if (error is not (1 or 95 or 38 or 18))
                     {
                         throw new IOException($"link failed (errno {error})");
                     }
+
+                    break;
                 }
                 finally
                 {

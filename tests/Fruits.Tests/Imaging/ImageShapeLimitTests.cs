@@ -70,7 +70,7 @@ public sealed class ImageShapeLimitTests
     }
 
     /// <summary>A valid 8-bit RGB PNG of the given size, all black: its zlib stream stays tiny whatever the size.</summary>
-    private static byte[] Png(int width, int height)
+    internal static byte[] Png(int width, int height)
     {
         using var raw = new MemoryStream();
         using (var zlib = new ZLibStream(raw, CompressionLevel.SmallestSize, leaveOpen: true))

@@ -84,6 +84,42 @@ public sealed class BatchCommitTests : IDisposable
         Assert.Null(await ParquetParts.TryReadRowCountAsync(_store, "missing.parquet"));
     }
 
+    [Fact]
+    public async Task A_footer_larger_than_the_first_tail_read_is_read_whole()
+    {
+        // String statistics put the long reason into the footer twice (min and max), past the first 16 KB read.
+        var errors = new List<ErrorRow> { new() { Path = "/in/a.jpg", Reason = new string('r', 40_000) } };
+        await ParquetParts.WriteAsync(_store, "errors.parquet", errors);
+        var bytes = await File.ReadAllBytesAsync(_directory.Combine("errors.parquet"));
+        Assert.True(BitConverter.ToInt32(bytes, bytes.Length - 8) > 16 * 1024, "the footer is small; this test no longer covers the second read");
+
+        Assert.Equal(1, await ParquetParts.TryReadRowCountAsync(_store, "errors.parquet"));
+    }
+
+    [Fact]
+    public async Task A_verified_commit_needs_an_errors_part_that_agrees()
+    {
+        var errors = Enumerable.Range(0, 2).Select(i => new ErrorRow { Path = $"/in/{i}.jpg", Reason = "corrupt image data" }).ToList();
+
+        // Batch 0: two failures, both recorded. Batch 1: the errors part lost a row. Batch 2: no failures but a
+        // stale errors part. Batch 3: failures without an errors part. Batch 4: clean.
+        await ParquetParts.WriteAsync(_store, OutputLayout.ErrorsPart(0), errors);
+        await FeatureParts.WriteAsync(_store, OutputLayout.FeaturesPart(0), Table(3), new BatchCommit(5, 3, 2));
+        await ParquetParts.WriteAsync(_store, OutputLayout.ErrorsPart(1), errors[..1]);
+        await FeatureParts.WriteAsync(_store, OutputLayout.FeaturesPart(1), Table(3), new BatchCommit(5, 3, 2));
+        await ParquetParts.WriteAsync(_store, OutputLayout.ErrorsPart(2), errors);
+        await FeatureParts.WriteAsync(_store, OutputLayout.FeaturesPart(2), Table(3), new BatchCommit(3, 3, 0));
+        await FeatureParts.WriteAsync(_store, OutputLayout.FeaturesPart(3), Table(3), new BatchCommit(5, 3, 2));
+        await FeatureParts.WriteAsync(_store, OutputLayout.FeaturesPart(4), Table(3), new BatchCommit(3, 3, 0));
+
+        Assert.Equal(new BatchCommit(5, 3, 2), await FeatureParts.TryReadVerifiedCommitAsync(_store, 0));
+        Assert.Null(await FeatureParts.TryReadVerifiedCommitAsync(_store, 1));
+        Assert.Null(await FeatureParts.TryReadVerifiedCommitAsync(_store, 2));
+        Assert.Null(await FeatureParts.TryReadVerifiedCommitAsync(_store, 3));
+        Assert.Equal(new BatchCommit(3, 3, 0), await FeatureParts.TryReadVerifiedCommitAsync(_store, 4));
+        Assert.Null(await FeatureParts.TryReadVerifiedCommitAsync(_store, 5));
+    }
+
     public void Dispose() => _directory.Dispose();
 
     private static FeatureTable Table(int rows)
