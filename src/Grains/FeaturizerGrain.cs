@@ -70,7 +70,9 @@ public sealed class FeaturizerGrain(
                 labels.Add(image.Label);
                 pending++;
             }
-            catch (Exception e) when (e is ImageDecodeException or StorageException or IOException or UnauthorizedAccessException)
+            // A transient storage error (throttling, 5xx, a lost connection) is not this image's fault: it propagates
+            // and the whole batch is retried, instead of recording a good image as failed.
+            catch (Exception e) when (e is ImageDecodeException or StorageException { IsTransient: false } or IOException or UnauthorizedAccessException)
             {
                 errors.Add(new ErrorRow { Path = image.Path, Reason = OneLine(e.Message) });
                 logger.LogWarning("Job {JobId} batch {BatchIndex}: skipped {Path}: {Reason}", request.JobId, request.BatchIndex, image.Path, OneLine(e.Message));
@@ -90,9 +92,10 @@ public sealed class FeaturizerGrain(
 
         var table = new FeatureTable(paths, labels, features, OnnxFeaturizer.FeatureLength);
 
-        // The part is written before the statistics are merged: the stored features are the source of
-        // truth, so a merged batch always has its features on storage.
-        await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table);
+        // The parts are written before the statistics are merged: the stored features are the source of
+        // truth, so a merged batch always has its features on storage. The errors part comes first (or a stale
+        // one from an earlier attempt goes) and the features part last, carrying the batch's commit in its footer:
+        // a features part that reads is a batch whose every image is accounted for.
         if (errors.Count > 0)
         {
             await ParquetParts.WriteAsync(output, OutputLayout.ErrorsPart(request.BatchIndex), errors);
@@ -101,6 +104,8 @@ public sealed class FeaturizerGrain(
         {
             await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
         }
+
+        await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, new BatchCommit(images.Count, table.Count, errors.Count));
 
         // Merged into this silo's running partial, which the job collects once at fit time; the buffer is
         // free again as soon as the merge returns.

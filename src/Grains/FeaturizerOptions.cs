@@ -1,3 +1,5 @@
+using Fruits.Pipeline.Imaging;
+
 namespace Fruits.Grains;
 
 /// <summary>Per-silo featurizer settings, bound from configuration section "Fruits:Featurizer".</summary>
@@ -29,9 +31,24 @@ public sealed class FeaturizerOptions
     /// <summary>Build and run one session per slot while the silo starts, before it takes work.</summary>
     public bool WarmSessionsOnStart { get; set; } = true;
 
-    public long MaxImagePixels { get; set; } = 50_000_000;
+    /// <summary>
+    /// The longest one image's read may take before the image is recorded as failed, so a stuck read
+    /// (a hung network mount, a stalled S3 connection) cannot hold a featurizer slot forever.
+    /// </summary>
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    public long MaxImageBytes { get; set; } = 64L * 1024 * 1024;
+    public long MaxImagePixels { get; set; } = ImageLimits.Default.MaxPixels;
+
+    public long MaxImageBytes { get; set; } = ImageLimits.Default.MaxBytes;
+
+    public int MaxImageWidth { get; set; } = ImageLimits.Default.MaxWidth;
+
+    public int MaxImageHeight { get; set; } = ImageLimits.Default.MaxHeight;
+
+    public double MaxImageAspectRatio { get; set; } = ImageLimits.Default.MaxAspectRatio;
+
+    /// <summary>All the image limits above, for the featurizer's <see cref="ImagePreprocessor"/>.</summary>
+    public ImageLimits ImageLimits => new(MaxImagePixels, MaxImageBytes, MaxImageWidth, MaxImageHeight, MaxImageAspectRatio);
 
     public int EffectiveConcurrency => MaxConcurrentBatches > 0 ? MaxConcurrentBatches : Environment.ProcessorCount;
 

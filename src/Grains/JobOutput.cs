@@ -133,7 +133,7 @@ public sealed class JobOutput(IObjectStore store)
         var committed = new Dictionary<int, BatchCommit>();
         foreach (var batch in candidates)
         {
-            if (await BatchCommits.ReadAsync(store, batch, cancellationToken) is { } commit)
+            if (await FeatureParts.TryReadVerifiedCommitAsync(store, batch, cancellationToken) is { } commit)
             {
                 committed[batch] = commit;
             }
@@ -155,7 +155,7 @@ public sealed class JobOutput(IObjectStore store)
         var batches = 0;
         await foreach (var image in new ImageLister().ListAsync(input, cancellationToken))
         {
-            hash.AppendData(Encoding.UTF8.GetBytes($"{image.Key}\n"));
+            hash.AppendData(Encoding.UTF8.GetBytes($"{image.Key}\n{image.Version}\n"));
             labels.Add(image.Label);
             current.Add(image);
             images++;

@@ -17,10 +17,13 @@ public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDe
         using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
         var clock = Stopwatch.StartNew();
         var output = stores.Open(request.Output);
-        var table = await FeatureParts.ReadAsync(output, OutputLayout.FeaturesPart(request.BatchIndex));
-        var failed = await output.ExistsAsync(OutputLayout.ErrorsPart(request.BatchIndex))
-            ? (await ParquetParts.ReadAsync<ErrorRow>(output, OutputLayout.ErrorsPart(request.BatchIndex))).Count
-            : 0;
+        var (table, commit) = await FeatureParts.ReadWithCommitAsync(output, OutputLayout.FeaturesPart(request.BatchIndex));
+
+        // The commit in the part's footer counts the failures; parts written before commits were recorded need the errors part.
+        var failed = commit?.Failed
+            ?? (await output.ExistsAsync(OutputLayout.ErrorsPart(request.BatchIndex))
+                ? (await ParquetParts.ReadAsync<ErrorRow>(output, OutputLayout.ErrorsPart(request.BatchIndex))).Count
+                : 0);
 
         var statistics = table.Count > 0
             ? MomentStatistics.FromRows(table.FeatureBlock, table.Count, table.Dimension)

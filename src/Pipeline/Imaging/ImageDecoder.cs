@@ -43,11 +43,9 @@ public sealed class ImageDecoder(ImageLimits limits)
                 SkiaCodecNative.CodecGetInfo(codec, &info);
                 var width = info.Width;
                 var height = info.Height;
-                if (width <= 0 || height <= 0) throw new ImageDecodeException($"image has invalid dimensions {width}x{height}");
-                var pixels = (long)width * height;
                 // Checked on the header's declared size, before any pixel memory exists.
-                if (pixels > Limits.MaxPixels)
-                    throw new ImageDecodeException($"image is {width}x{height} = {pixels} pixels, over the {Limits.MaxPixels} limit");
+                if (Limits.Check(width, height) is { } refused) throw new ImageDecodeException(refused);
+                var pixels = (long)width * height;
                 if (pixels * 4 > Array.MaxLength)
                     throw new ImageDecodeException($"image is {width}x{height} = {pixels} pixels, too large to decode in one buffer");
 

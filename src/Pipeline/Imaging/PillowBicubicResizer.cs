@@ -14,9 +14,20 @@ public sealed class PillowBicubicResizer
     private const int Channels = 3;
     private const int Half = 1 << (ResampleCoefficients.PrecisionBits - 1);
 
+    /// <summary>
+    /// Scratch and weight tables up to this size are kept for the next image; larger ones serve their one image
+    /// and are dropped, so one huge or very tall input does not pin its memory to a worker for its lifetime.
+    /// 4 MB keeps the intermediate rows of sources up to about 6,000 rows tall.
+    /// </summary>
+    public const int MaxRetainedBytes = 4 * 1024 * 1024;
+
     private ResampleCoefficients? _horizontal;
     private ResampleCoefficients? _vertical;
     private byte[] _temp = [];
+
+    /// <summary>Memory this instance keeps between calls: the intermediate-row scratch and the cached weight tables.</summary>
+    public long RetainedBytes =>
+        _temp.Length + (_horizontal?.ByteSize ?? 0) + (_vertical is { } v && !ReferenceEquals(v, _horizontal) ? v.ByteSize : 0);
 
     public void Resize(ReadOnlySpan<byte> sourceRgb, int sourceWidth, int sourceHeight, Span<byte> destinationRgb, int destinationWidth, int destinationHeight)
     {
@@ -40,8 +51,8 @@ public sealed class PillowBicubicResizer
 
         var horizontal = needHorizontal ? Coefficients(sourceWidth, destinationWidth) : null;
         var vertical = needVertical ? Coefficients(sourceHeight, destinationHeight) : null;
-        _horizontal = horizontal ?? _horizontal;
-        _vertical = vertical ?? _vertical;
+        if (horizontal is not null && horizontal.ByteSize <= MaxRetainedBytes) _horizontal = horizontal;
+        if (vertical is not null && vertical.ByteSize <= MaxRetainedBytes) _vertical = vertical;
 
         if (horizontal is null)
         {
@@ -59,8 +70,14 @@ public sealed class PillowBicubicResizer
         var firstRow = vertical.Bounds[0];
         var lastRow = vertical.Bounds[destinationHeight * 2 - 2] + vertical.Bounds[destinationHeight * 2 - 1];
         var tempLength = destinationWidth * Channels * (lastRow - firstRow);
-        if (_temp.Length < tempLength) _temp = GC.AllocateUninitializedArray<byte>(tempLength);
-        var temp = _temp.AsSpan(0, tempLength);
+        var scratch = _temp;
+        if (scratch.Length < tempLength)
+        {
+            scratch = GC.AllocateUninitializedArray<byte>(tempLength);
+            if (tempLength <= MaxRetainedBytes) _temp = scratch;
+        }
+
+        var temp = scratch.AsSpan(0, tempLength);
         HorizontalPass(sourceRgb, sourceWidth, temp, destinationWidth, horizontal, firstRow, lastRow - firstRow);
         VerticalPass(temp, destinationWidth * Channels, destinationRgb, vertical, firstRow);
     }

@@ -88,6 +88,9 @@ internal sealed class ResampleCoefficients
     /// </summary>
     public int[] PairWeights { get; }
 
+    /// <summary>What the three tables occupy.</summary>
+    public long ByteSize => ((long)Bounds.Length + Weights.Length + PairWeights.Length) * sizeof(int);
+
     public bool Matches(int inSize, int outSize) => InSize == inSize && OutSize == outSize;
 
     private static double Bicubic(double x)

@@ -14,7 +14,7 @@ public sealed class ImageLister
         {
             if (IsImage(item.Key))
             {
-                yield return new ImageEntry(item.Key, store.DescribeKey(item.Key), LabelOf(item.Key, store.Root));
+                yield return new ImageEntry(item.Key, store.DescribeKey(item.Key), LabelOf(item.Key, store.Root), item.Version);
             }
         }
     }

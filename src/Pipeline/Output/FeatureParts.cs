@@ -19,7 +19,33 @@ public static class FeatureParts
     private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.Snappy };
 
     public static Task WriteAsync(IObjectStore store, string key, FeatureTable table, CancellationToken cancellationToken = default) =>
-        WriteAsync(store, key, FeatureSchema, table, null, 0, cancellationToken);
+        WriteAsync(store, key, FeatureSchema, table, null, 0, null, cancellationToken);
+
+    /// <summary>
+    /// A features part that is also its batch's commit record: <paramref name="commit"/> goes into the footer.
+    /// Write the batch's errors part first, so a readable commit means both parts are in place.
+    /// </summary>
+    public static Task WriteAsync(IObjectStore store, string key, FeatureTable table, BatchCommit commit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(commit);
+        if (commit.Succeeded != table.Count || commit.Succeeded + commit.Failed != commit.Listed)
+        {
+            throw new ArgumentException($"A commit of {commit.Listed} listed = {commit.Succeeded} succeeded + {commit.Failed} failed does not fit a part of {table.Count} rows.", nameof(commit));
+        }
+
+        return WriteAsync(store, key, FeatureSchema, table, null, 0, commit.ToMetadata(), cancellationToken);
+    }
+
+    /// <summary>
+    /// The batch commit in a features part's footer, reading only the footer; null when the part is missing,
+    /// empty, truncated, its footer does not read, or it holds no commit that adds up to its rows.
+    /// </summary>
+    public static async Task<BatchCommit?> TryReadCommitAsync(IObjectStore store, string key, CancellationToken cancellationToken = default)
+    {
+        var footer = await ParquetFooter.TryReadAsync(store, key, cancellationToken);
+        return footer is null ? null : BatchCommit.FromMetadata(footer.Metadata, footer.Rows);
+    }
 
     /// <summary>A final part: the table's columns plus <paramref name="pca"/> (Count x <paramref name="k"/>, row-major).</summary>
     public static Task WriteProjectedAsync(IObjectStore store, string key, FeatureTable table, float[] pca, int k, CancellationToken cancellationToken = default)
@@ -31,11 +57,36 @@ public static class FeatureParts
             throw new ArgumentException($"{table.Count} rows of {k} components need {table.Count * k} floats, got {pca.Length}.", nameof(pca));
         }
 
-        return WriteAsync(store, key, OutputSchema, table, pca, k, cancellationToken);
+        return WriteAsync(store, key, OutputSchema, table, pca, k, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// A batch's commit, trusted only if its errors part agrees: as many rows as the commit's failures, or no
+    /// errors part when nothing failed. A resume can skip a batch for which this is not null; otherwise the batch
+    /// (say, one whose later attempt wrote an errors part and died before its features part) is featurized again.
+    /// Costs a footer read of each part, or one existence check.
+    /// </summary>
+    public static async Task<BatchCommit?> TryReadVerifiedCommitAsync(IObjectStore store, int batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (await TryReadCommitAsync(store, OutputLayout.FeaturesPart(batch), cancellationToken) is not { } commit)
+        {
+            return null;
+        }
+
+        var errorsPart = OutputLayout.ErrorsPart(batch);
+        var agrees = commit.Failed == 0
+            ? !await store.ExistsAsync(errorsPart, cancellationToken)
+            : await ParquetParts.TryReadRowCountAsync(store, errorsPart, cancellationToken) == commit.Failed;
+        return agrees ? commit : null;
     }
 
     /// <summary>Reads a features part (or the features of a final part) into one table.</summary>
-    public static async Task<FeatureTable> ReadAsync(IObjectStore store, string key, CancellationToken cancellationToken = default)
+    public static async Task<FeatureTable> ReadAsync(IObjectStore store, string key, CancellationToken cancellationToken = default) =>
+        (await ReadWithCommitAsync(store, key, cancellationToken)).Table;
+
+    /// <summary>A features part's rows and its batch commit (null for a part written without one), in one read.</summary>
+    public static async Task<(FeatureTable Table, BatchCommit? Commit)> ReadWithCommitAsync(IObjectStore store, string key, CancellationToken cancellationToken = default)
     {
         using var buffer = await ParquetParts.ReadToMemoryAsync(store, key, cancellationToken);
         await using var reader = await ParquetReader.CreateAsync(buffer, cancellationToken: cancellationToken);
@@ -76,16 +127,21 @@ public static class FeatureParts
         }
 
         var all = features.Count == 1 ? features[0] : features.SelectMany(f => f).ToArray();
-        return new FeatureTable(paths, labels, all, Math.Max(dimension, 1));
+        return (new FeatureTable(paths, labels, all, Math.Max(dimension, 1)), BatchCommit.FromMetadata(reader.CustomMetadata, paths.Count));
     }
 
-    private static async Task WriteAsync(IObjectStore store, string key, ParquetSchema schema, FeatureTable table, float[]? pca, int k, CancellationToken cancellationToken)
+    private static async Task WriteAsync(IObjectStore store, string key, ParquetSchema schema, FeatureTable table, float[]? pca, int k, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
         var fields = schema.GetDataFields();
         using var buffer = new MemoryStream();
         await using (var writer = await ParquetWriter.CreateAsync(schema, buffer, Options, cancellationToken: cancellationToken))
         {
+            if (metadata is not null)
+            {
+                writer.CustomMetadata = metadata;
+            }
+
             using var group = writer.CreateRowGroup();
             await group.WriteAsync(fields[0], table.Paths as IReadOnlyCollection<string> ?? [.. table.Paths], null);
             await group.WriteAsync(fields[1], table.Labels as IReadOnlyCollection<string> ?? [.. table.Labels], null);

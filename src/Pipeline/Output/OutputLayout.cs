@@ -4,6 +4,9 @@ namespace Fruits.Pipeline.Output;
 public static class OutputLayout
 {
     public const string Plan = "_job/plan.json";
+
+    /// <summary>Who is writing this output now (see <see cref="OutputLock"/>).</summary>
+    public const string Lock = "_job/lock.json";
     public const string PcaModel = "pca_model.json";
     public const string Summary = "summary.json";
     public const string Errors = "errors.parquet";

@@ -21,6 +21,13 @@ public static class ParquetParts
         return (await ParquetSerializer.DeserializeAsync<T>(buffer, cancellationToken: cancellationToken)).Data;
     }
 
+    /// <summary>
+    /// The part's row count from its footer alone (a few kilobytes of it); null when the part is missing, empty,
+    /// truncated or its footer does not read.
+    /// </summary>
+    public static async Task<long?> TryReadRowCountAsync(IObjectStore store, string key, CancellationToken cancellationToken = default) =>
+        (await ParquetFooter.TryReadAsync(store, key, cancellationToken))?.Rows;
+
     /// <summary>The whole object in memory: Parquet readers seek to the footer, which S3 streams cannot.</summary>
     internal static async Task<MemoryStream> ReadToMemoryAsync(IObjectStore store, string key, CancellationToken cancellationToken)
     {

@@ -4,27 +4,72 @@ namespace Fruits.Pipeline.Storage;
 /// The only way grains touch data: keys are '/'-separated paths relative to the store's root,
 /// so the same layout works on a local folder and an S3 prefix.
 /// </summary>
+/// <remarks>
+/// Failures are <see cref="StorageException"/>s; <see cref="StorageException.IsTransient"/> says whether the
+/// same call may succeed if retried.
+/// </remarks>
 public interface IObjectStore
 {
+    /// <summary>Where this store keeps its temporary files and write probes, relative to the root.</summary>
+    const string TemporaryPrefix = "_job/tmp/";
+
     /// <summary>Human-readable root (a folder path or s3://bucket/prefix), used in messages and summaries.</summary>
     string Root { get; }
 
     /// <summary>The full location of <paramref name="key"/> as a user would type it (recorded as the image's path).</summary>
     string DescribeKey(string key);
 
-    /// <summary>Keys under <paramref name="prefix"/>, recursively, in ordinal order, streamed.</summary>
+    /// <summary>Keys under <paramref name="prefix"/>, recursively, in ordinal order, streamed, each with its version.</summary>
     IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The whole object, refused (permanently) when over <paramref name="maxBytes"/>. A local store reads regular
+    /// files only: a FIFO, socket or device is refused without being opened.
+    /// </summary>
     Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default);
 
     Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes the whole object atomically: readers see the old object or the new one, never a part.</summary>
+    /// <summary>
+    /// Up to the last <paramref name="maxBytes"/> bytes and the object's length, in one request; null when the key
+    /// does not exist.
+    /// </summary>
+    Task<ObjectTail?> ReadTailAsync(string key, int maxBytes, CancellationToken cancellationToken = default);
+
+    /// <summary>The object's size and version without reading it; null when the key does not exist.</summary>
+    Task<StoredObject?> TryGetInfoAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes the whole object atomically and durably: readers see the old object or the new one, never a part,
+    /// and once this returns, a crash does not lose or truncate it.
+    /// </summary>
     Task WriteAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Creates the object only if the key does not exist, atomically with its whole content; false when it exists.
+    /// Of any number of concurrent callers for one key, exactly one gets true.
+    /// </summary>
+    Task<bool> TryCreateNewAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+
+    /// <summary>The object's bytes with the tag <see cref="TryDeleteIfMatchAsync"/> takes; null when the key does not exist.</summary>
+    Task<VersionedContent?> TryReadVersionedAsync(string key, long maxBytes, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the object only if it still is the one read with <paramref name="matchTag"/>; false when it was
+    /// replaced or is gone. Never removes an object someone else wrote after that read.
+    /// </summary>
+    Task<bool> TryDeleteIfMatchAsync(string key, string matchTag, CancellationToken cancellationToken = default);
 
     Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default);
 
     Task DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes what interrupted writes and access probes of this store left under <see cref="TemporaryPrefix"/>,
+    /// by exact name pattern, nothing else. Call only while holding the output lock, so no live write is removed.
+    /// </summary>
+    /// <returns>How many files were removed.</returns>
+    Task<int> DeleteTemporaryFilesAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Fails with a <see cref="StorageException"/> when the root cannot be read (or written, when asked).</summary>
     Task CheckAccessAsync(bool forWrite, CancellationToken cancellationToken = default);

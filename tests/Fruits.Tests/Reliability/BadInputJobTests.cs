@@ -33,6 +33,10 @@ public sealed class BadInputJobTests(TwoSiloClusterFixture fixture) : IDisposabl
             ["dangling.jpg"] = "not found",
             ["folder.jpg"] = "",
             ["huge.jpg"] = "over the 67108864-byte limit",
+            ["pipe.jpg"] = "not a regular file (fifo)",
+            ["socket.jpg"] = "not a regular file (socket)",
+            ["device.jpg"] = "not a regular file (character device)",
+            ["sliver.jpg"] = "image is 1x1000000: height 1000000 is over the 16384 limit",
         };
         File.WriteAllBytes(Path.Combine(bad, "zero.jpg"), []);
         File.WriteAllText(Path.Combine(bad, "text.jpg"), "just some text, not a photo");
@@ -45,6 +49,19 @@ public sealed class BadInputJobTests(TwoSiloClusterFixture fixture) : IDisposabl
         {
             huge.SetLength(65L * 1024 * 1024); // sparse: over the 64 MiB default limit without using the disk
         }
+
+        // Inputs that could hang or bloat a worker: a FIFO (opening it would block), a socket, a device, a sliver PNG.
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [Path.Combine(bad, "pipe.jpg")]))
+        {
+            await mkfifo.WaitForExitAsync();
+        }
+
+        // Kept open for the job: disposing the socket removes its file.
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(bad, "socket.jpg")));
+
+        File.CreateSymbolicLink(Path.Combine(bad, "device.jpg"), "/dev/zero");
+        File.WriteAllBytes(Path.Combine(bad, "sliver.jpg"), Imaging.ImageShapeLimitTests.Png(1, 1_000_000));
 
         // Good but unusual: decoded like Pillow would.
         File.WriteAllBytes(Path.Combine(odd, "a png named.jpg"), Encode(realBytes, SKEncodedImageFormat.Png));

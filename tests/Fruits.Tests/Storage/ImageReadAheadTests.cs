@@ -120,5 +120,17 @@ public sealed class ImageReadAheadTests : IDisposable
         public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
 
         public Task CheckAccessAsync(bool forWrite, CancellationToken cancellationToken = default) => inner.CheckAccessAsync(forWrite, cancellationToken);
+
+        public Task<ObjectTail?> ReadTailAsync(string key, int maxBytes, CancellationToken cancellationToken = default) => inner.ReadTailAsync(key, maxBytes, cancellationToken);
+
+        public Task<StoredObject?> TryGetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.TryGetInfoAsync(key, cancellationToken);
+
+        public Task<bool> TryCreateNewAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.TryCreateNewAsync(key, content, cancellationToken);
+
+        public Task<VersionedContent?> TryReadVersionedAsync(string key, long maxBytes, CancellationToken cancellationToken = default) => inner.TryReadVersionedAsync(key, maxBytes, cancellationToken);
+
+        public Task<bool> TryDeleteIfMatchAsync(string key, string matchTag, CancellationToken cancellationToken = default) => inner.TryDeleteIfMatchAsync(key, matchTag, cancellationToken);
+
+        public Task<int> DeleteTemporaryFilesAsync(CancellationToken cancellationToken = default) => inner.DeleteTemporaryFilesAsync(cancellationToken);
     }
 }
