@@ -1,4 +1,5 @@
 using Fruits.Grains;
+using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 
@@ -23,6 +24,7 @@ public static class JobOptions
         try
         {
             spec.Validate();
+            OutputGuard.Check(input, output);
         }
         catch (ArgumentException e)
         {

@@ -34,7 +34,7 @@ public sealed class FeaturizerGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _featurizer = await sessions.RentAsync();
-        _preprocessor = new ImagePreprocessor(new ImageLimits(_options.MaxImagePixels, _options.MaxImageBytes));
+        _preprocessor = new ImagePreprocessor(_options.ImageLimits);
     }
 
     public async Task<BatchOutcome> Featurize(FeaturizeRequest request)
@@ -59,7 +59,7 @@ public sealed class FeaturizerGrain(
         var errors = new List<ErrorRow>();
         var pending = 0;
 
-        await using var reads = new ImageReadAhead(input, images, _options.EffectiveReadAhead, _options.MaxImageBytes);
+        await using var reads = new ImageReadAhead(input, images, _options.EffectiveReadAhead, _options.MaxImageBytes, _options.ReadTimeout);
         foreach (var image in images)
         {
             try

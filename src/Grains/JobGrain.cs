@@ -145,6 +145,9 @@ public sealed partial class JobGrain(
 
     private async Task ValidateAsync(JobSpec spec, bool checkFinished)
     {
+        // Before anything is written (the write check below writes a probe): never into, above or as the input,
+        // a home folder or a filesystem root.
+        OutputGuard.Check(spec.Input, spec.Output);
         var input = stores.Open(spec.Input);
         await input.CheckAccessAsync(forWrite: false);
         await using (var images = new ImageLister().ListAsync(input).GetAsyncEnumerator())
@@ -161,7 +164,11 @@ public sealed partial class JobGrain(
         {
             throw new InvalidOperationException($"{spec.Output} already holds a finished job; pass --overwrite to replace it");
         }
+
+        await Claim().ClaimAsync(output.Store, JobId);
     }
+
+    private OutputClaim Claim() => new(GrainFactory, options.Value, silo.SiloAddress.ToParsableString(), logger);
 
     private async Task RunAsync(bool clearOutput, CancellationToken stop)
     {
@@ -205,6 +212,11 @@ public sealed partial class JobGrain(
         var output = new JobOutput(stores.Open(spec.Output));
         var modelInfo = await model.GetAsync();
         var dispatcher = new BatchDispatcher(GrainFactory, options.Value, logger, JobId);
+
+        // Every attempt holds the output (another job may have taken it while this one waited to resume), and
+        // removes what a writer killed mid-write left in the output's temporary folder.
+        await Claim().ClaimAsync(output.Store, JobId, stop);
+        await output.Store.DeleteTemporaryFilesAsync(stop);
         if (clearOutput)
         {
             await output.ClearAsync(keepPlan: false, stop);
@@ -380,6 +392,7 @@ public sealed partial class JobGrain(
         await SaveAsync(force: true);
         await UnregisterResumeReminderAsync();
         await RecordInRegistryAsync();
+        await ReleaseOutputAsync();
 
         // Keep the finished job answerable from memory for a while; its record answers after that.
         DelayDeactivation(TimeSpan.FromHours(1));
@@ -444,6 +457,19 @@ public sealed partial class JobGrain(
         {
             // The job's own record is the truth; the registry is an index and catches up at the next phase change.
             LogRegistryNotUpdated(JobId, e.Message);
+        }
+    }
+
+    private async Task ReleaseOutputAsync()
+    {
+        try
+        {
+            await Claim().ReleaseAsync(stores.Open(State.Spec!.Output), JobId);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A lock left behind names a finished job, which the next job to this output takes over.
+            LogLockNotReleased(JobId, e.Message);
         }
     }
 
@@ -551,6 +577,9 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: its final record could not be stored: {Reason}")]
     private partial void LogRecordNotSaved(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the output's lock was not released: {Reason}")]
+    private partial void LogLockNotReleased(string jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the job registry was not updated: {Reason}")]
     private partial void LogRegistryNotUpdated(string jobId, string reason);

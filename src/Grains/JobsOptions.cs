@@ -35,6 +35,12 @@ public sealed class JobsOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>
+    /// Whether an unfinished job is resumed after its process died (reminders in a durable table). Set by the host
+    /// from its job store, not by users: it tells whether an output held by a dead process's job can be taken over.
+    /// </summary>
+    public bool DurableReminders { get; set; } = true;
+
     /// <summary>Where the embedded and localhost silos keep job records; empty = the user's data folder (fruits/jobs).</summary>
     public string LocalStorePath { get; set; } = "";
 

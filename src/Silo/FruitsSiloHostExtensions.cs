@@ -68,6 +68,7 @@ public static class FruitsSiloHostExtensions
 
         silo.AddFileGrainStorage(JobsOptions.StorageName, o => o.Directory = jobs.EffectiveLocalStorePath);
         silo.UseInMemoryReminderService();
+        silo.Services.Configure<JobsOptions>(o => o.DurableReminders = false);
         return silo;
     }
 
