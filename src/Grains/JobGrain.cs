@@ -75,14 +75,30 @@ public sealed partial class JobGrain(
 
         if (isNew)
         {
+            // The record exists before the output's lock names this job, so whoever finds the lock can look it up.
             State.Spec = spec;
             State.SubmittedUtc = DateTime.UtcNow;
+            State.Phase = JobPhase.Listing;
+            await SaveAsync(force: true);
+        }
+
+        try
+        {
+            await Claim().ClaimAsync(stores.Open(spec.Output), JobId);
+        }
+        catch (InvalidOperationException) when (isNew)
+        {
+            // Refused: this job never started, so it leaves no record behind.
+            await record.ClearStateAsync();
+            record.State = new JobState();
+            throw;
         }
 
         State.Phase = JobPhase.Listing;
         State.Error = null;
         State.FinishedUtc = null;
         await SaveAsync(force: true);
+
         // The reminder service refuses periods below its minimum; a silo configured for less gets the minimum.
         var period = options.Value.ResumeCheckPeriod > reminderOptions.Value.MinimumReminderPeriod ? options.Value.ResumeCheckPeriod : reminderOptions.Value.MinimumReminderPeriod;
         await this.RegisterOrUpdateReminder(ResumeReminder, period, period);
@@ -165,7 +181,6 @@ public sealed partial class JobGrain(
             throw new InvalidOperationException($"{spec.Output} already holds a finished job; pass --overwrite to replace it");
         }
 
-        await Claim().ClaimAsync(output.Store, JobId);
     }
 
     private OutputClaim Claim() => new(GrainFactory, options.Value, silo.SiloAddress.ToParsableString(), logger);

@@ -7,12 +7,13 @@ namespace Fruits.Grains;
 
 /// <summary>
 /// One job per output at a time: takes the output's lock for a job, and decides when another holder is stale and
-/// may be replaced: its job ended or is unknown to this cluster, or it ran in a process that is gone on a silo whose
-/// jobs nobody resumes (the embedded and localhost silos keep reminders in memory).
+/// may be replaced: its job ended; or it ran in a process that is gone, on a silo whose jobs nobody resumes (the
+/// embedded and localhost silos keep reminders in memory) or in a cluster whose store does not know the job.
 /// </summary>
 public sealed partial class OutputClaim(IGrainFactory grains, JobsOptions options, string silo, ILogger logger)
 {
     private const int Attempts = 3;
+    private static readonly TimeSpan UnknownHolderLifetime = TimeSpan.FromDays(7);
 
     /// <summary>This process and silo, as the lock records its owner: "host/pid/silo".</summary>
     public string Owner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{silo}";
@@ -53,9 +54,16 @@ public sealed partial class OutputClaim(IGrainFactory grains, JobsOptions option
 
         var job = grains.GetGrain<IJobGrain>(holder.JobId);
         var status = await job.GetStatus();
-        if (status.Phase == JobPhase.NotStarted || status.IsFinished)
+        if (status.IsFinished)
         {
             return true;
+        }
+
+        if (status.Phase == JobPhase.NotStarted)
+        {
+            // A job this cluster's store does not know (another cluster's, or a store since wiped): its process is the
+            // only evidence; a lock that old is past any job's life.
+            return ProcessIsGone(holder.Owner) || DateTimeOffset.UtcNow - holder.AcquiredUtc > UnknownHolderLifetime;
         }
 
         if (!options.DurableReminders && !status.Running && ProcessIsGone(holder.Owner))
