@@ -18,6 +18,38 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
     private readonly Dictionary<string, SiloSlot> _silos = new(StringComparer.Ordinal);
     private DateTime _lastReadySilo = DateTime.UtcNow;
 
+    /// <summary>The model every batch of the job must be featurized with; a silo with another model takes no work.</summary>
+    public string? RequiredModelSha256 { get; private set; }
+
+    /// <summary>
+    /// Settles the job's model: the one of <paramref name="preferredSilo"/> (the job's own) when that silo is ready,
+    /// else the one most ready silos have. Waits for a ready silo up to <see cref="JobsOptions.NoReadySiloTimeout"/>,
+    /// then fails with every silo's reason.
+    /// </summary>
+    public async Task<string> AgreeOnModelAsync(string preferredSilo, CancellationToken cancellationToken)
+    {
+        _lastReadySilo = DateTime.UtcNow;
+        while (true)
+        {
+            await RefreshSilosAsync();
+            var ready = _silos.Where(s => s.Value.Ready && s.Value.ModelSha256 is not null).ToList();
+            if (ready.Count > 0)
+            {
+                RequiredModelSha256 = ready.FirstOrDefault(s => s.Key == preferredSilo).Value?.ModelSha256
+                    ?? ready.GroupBy(s => s.Value.ModelSha256).OrderByDescending(g => g.Count()).First().Key!;
+                foreach (var slot in _silos.Values)
+                {
+                    slot.Require(RequiredModelSha256);
+                }
+
+                return RequiredModelSha256;
+            }
+
+            ThrowIfNoSiloCanWork();
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+    }
+
     /// <summary>
     /// Runs <paramref name="call"/> for every batch; <paramref name="completed"/> gets each result with the key of the
     /// silo worker that produced it. On cancellation no new batch is handed out, and those in flight are awaited.
@@ -173,6 +205,7 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
 
             var slot = _silos.TryGetValue(silo, out var known) ? known : _silos[silo] = new SiloSlot();
             slot.Update(readiness);
+            slot.Require(RequiredModelSha256);
         }));
     }
 
@@ -207,6 +240,8 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
 
         public string? NotReadyReason { get; private set; }
 
+        public string? ModelSha256 { get; private set; }
+
         public int Load { get; set; }
 
         public DateTime RestingUntil { get; private set; }
@@ -218,6 +253,17 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
             Ready = readiness.Ready;
             Capacity = readiness.Capacity;
             NotReadyReason = readiness.Reason;
+            ModelSha256 = readiness.ModelSha256;
+        }
+
+        /// <summary>Features of another model would not belong in the job's output.</summary>
+        public void Require(string? modelSha256)
+        {
+            if (Ready && modelSha256 is not null && !string.Equals(ModelSha256, modelSha256, StringComparison.OrdinalIgnoreCase))
+            {
+                Ready = false;
+                NotReadyReason = $"its model sha256 {ModelSha256} is not the job's {modelSha256}";
+            }
         }
 
         public void Succeeded()

@@ -19,7 +19,6 @@ namespace Fruits.Grains;
 public sealed partial class JobGrain(
     [PersistentState("job", JobsOptions.StorageName)] IPersistentState<JobState> record,
     IObjectStoreFactory stores,
-    FeaturizerModel model,
     IOptions<JobsOptions> options,
     IOptions<Orleans.Hosting.ReminderOptions> reminderOptions,
     ILocalSiloDetails silo,
@@ -225,8 +224,11 @@ public sealed partial class JobGrain(
     {
         var input = stores.Open(spec.Input);
         var output = new JobOutput(stores.Open(spec.Output));
-        var modelInfo = await model.GetAsync();
         var dispatcher = new BatchDispatcher(GrainFactory, options.Value, logger, JobId);
+
+        // The job's model is one a ready silo can run (this silo's, if it can): a silo whose model does not load, or
+        // differs, gets no batch, and the job fails only when no silo can featurize.
+        var modelSha256 = await dispatcher.AgreeOnModelAsync(silo.SiloAddress.ToParsableString(), stop);
 
         // Every attempt holds the output (another job may have taken it while this one waited to resume), and
         // removes what a writer killed mid-write left in the output's temporary folder.
@@ -250,7 +252,7 @@ public sealed partial class JobGrain(
         State.ImagesTotal = listing.Images;
         State.BatchesTotal = listing.Batches;
         var plan = new JobPlan(JobId, spec.Input.Uri, spec.Output.Uri, spec.BatchSize, spec.Selection.Threshold, spec.Selection.FixedK,
-            modelInfo.Sha256, listing.Images, listing.Batches, listing.ListingSha256);
+            modelSha256, listing.Images, listing.Batches, listing.ListingSha256);
         var resumed = await FindResumableAsync(output, plan, stop);
         await output.WritePlanAsync(plan, stop);
         foreach (var commit in resumed.Values)
@@ -340,7 +342,7 @@ public sealed partial class JobGrain(
         });
 
         State.FinishedUtc = DateTime.UtcNow;
-        State.Summary = BuildSummary(spec, listing, pca, modelInfo.Sha256, resumed.Count);
+        State.Summary = BuildSummary(spec, listing, pca, modelSha256, resumed.Count);
         await output.WriteSummaryAsync(State.Summary, stop);
         await output.WriteSuccessAsync(stop);
         await FinishAsync(JobPhase.Completed, error: null);

@@ -46,9 +46,15 @@ public sealed class DynamoDbProcessCluster(MotoServer moto, string clusterId, st
         ["Serilog__MinimumLevel__Default"] = "Warning",
     };
 
-    public ChildProcess StartSilo()
+    /// <param name="settings">Settings of this silo only, over the cluster's (a silo with another model, say).</param>
+    public ChildProcess StartSilo(IReadOnlyDictionary<string, string>? settings = null)
     {
         var environment = Environment;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
         var port = FreePort();
         environment["Fruits__Silo__SiloPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         environment["Fruits__Silo__GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
