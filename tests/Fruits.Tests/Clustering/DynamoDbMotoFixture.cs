@@ -34,13 +34,13 @@ public sealed class DynamoDbMotoFixture : IAsyncLifetime
 
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
 
-    public DynamoDBMembershipTable CreateMembershipTable(string tableName, string clusterId) =>
+    internal DynamoDBMembershipTable CreateMembershipTable(string tableName, string clusterId) =>
         new(
             Options.Create(new DynamoDBClusteringOptions { Service = Endpoint, TableName = tableName }),
             Options.Create(new ClusterOptions { ClusterId = clusterId, ServiceId = "fruits-tests" }),
             NullLogger<DynamoDBMembershipTable>.Instance);
 
-    public DynamoDBGatewayListProvider CreateGatewayListProvider(string tableName, string clusterId, TimeSpan refreshPeriod) =>
+    internal DynamoDBGatewayListProvider CreateGatewayListProvider(string tableName, string clusterId, TimeSpan refreshPeriod) =>
         new(
             Options.Create(new DynamoDBGatewayOptions { Service = Endpoint, TableName = tableName }),
             Options.Create(new ClusterOptions { ClusterId = clusterId, ServiceId = "fruits-tests" }),

@@ -8,7 +8,7 @@ using Orleans.Configuration;
 namespace Fruits.Tests.Persistence;
 
 /// <summary>Builds grain storage providers on the shared moto server, outside a silo.</summary>
-public static class DynamoDbStorageHarness
+internal static class DynamoDbStorageHarness
 {
     public const string ServiceId = "fruits-storage-tests";
 

@@ -6,7 +6,7 @@ using Orleans.Configuration;
 namespace Fruits.Tests.Reminders;
 
 /// <summary>Builds reminder tables on the shared moto server, outside a silo.</summary>
-public static class DynamoDbReminderHarness
+internal static class DynamoDbReminderHarness
 {
     public static DynamoDBReminderTable Create(string endpoint, string tableName, string serviceId) =>
         new(

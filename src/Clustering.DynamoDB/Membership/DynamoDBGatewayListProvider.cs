@@ -10,7 +10,7 @@ using Orleans.Runtime;
 namespace Fruits.Clustering.DynamoDB;
 
 /// <summary>Client-side gateway discovery: the proxy endpoints of the Active silos in the DynamoDB membership table.</summary>
-public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposable
+internal sealed partial class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposable
 {
     private readonly DynamoDBGatewayOptions _options;
     private readonly string _clusterId;
@@ -69,7 +69,7 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
         catch (ResourceNotFoundException)
         {
             // No silo has created the table yet: no gateways, and Orleans asks again after MaxStaleness.
-            _logger.LogWarning("DynamoDB clustering table {TableName} does not exist yet", _options.TableName);
+            LogTableMissing(_logger, _options.TableName);
         }
 
         return gateways;
@@ -82,4 +82,7 @@ public sealed class DynamoDBGatewayListProvider : IGatewayListProvider, IDisposa
             _client.Value.Dispose();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DynamoDB gateway list: clustering table {TableName} does not exist yet")]
+    private static partial void LogTableMissing(ILogger logger, string tableName);
 }

@@ -19,7 +19,7 @@ namespace Fruits.Persistence.DynamoDB;
 /// (<c>{ServiceId}_{GrainId}</c>), sort key <c>GrainType</c> (the state name), the serialized state as binary
 /// <c>GrainState</c> and a numeric <c>ETag</c>. Every write is conditional on the ETag the grain last read or wrote.
 /// </summary>
-public sealed partial class DynamoDBGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>, IDisposable
+internal sealed partial class DynamoDBGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     /// <summary>DynamoDB's item size limit: attribute names and values together.</summary>
     public const int MaxItemBytes = 400 * 1024;

@@ -1,6 +1,9 @@
 namespace Fruits.Clustering.DynamoDB;
 
-/// <summary>Attribute names of the clustering table; shared with the official provider's key schema.</summary>
+/// <summary>
+/// Attribute names of the clustering table. The two key attributes are the official provider's, so one table serves
+/// both; the other names and the version row are ours, which is why one cluster never mixes the two (see the README).
+/// </summary>
 internal static class MembershipAttributes
 {
     public const string DeploymentId = "DeploymentId";

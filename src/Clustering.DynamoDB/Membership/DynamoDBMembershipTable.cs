@@ -18,7 +18,7 @@ namespace Fruits.Clustering.DynamoDB;
 /// Row and version writes go through TransactWriteItems so the row change and the table-version bump commit or fail
 /// together, which is what the membership protocol's optimistic concurrency relies on.
 /// </remarks>
-public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
+internal sealed partial class DynamoDBMembershipTable : IMembershipTable, IDisposable
 {
     private readonly DynamoDBClusteringOptions _options;
     private readonly string _clusterId;
@@ -60,7 +60,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
                 ],
             },
             new DynamoDBTableSetup(
-                $"DynamoDB clustering (cluster '{_clusterId}')",
+                $"{DynamoDBClusteringOptionsValidator.ProviderLabel} (cluster '{_clusterId}')",
                 _options.Service,
                 _options.CreateIfNotExists,
                 _options.ReadCapacityUnits,
@@ -89,7 +89,10 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
         catch (ConditionalCheckFailedException)
         {
             // Another silo of this cluster initialized the version first; its row is the one to keep.
+            return;
         }
+
+        LogVersionRowCreated(_logger, TableName, _clusterId);
     }
 
     public Task DeleteMembershipTableEntries(string clusterId) =>
@@ -310,7 +313,7 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
         }
         catch (TransactionCanceledException ex) when (IsConcurrencyConflict(ex))
         {
-            _logger.LogDebug(ex, "Membership write for cluster {ClusterId} lost an optimistic concurrency check", _clusterId);
+            LogWriteLostConcurrencyCheck(_logger, ex, _clusterId);
             return false;
         }
     }
@@ -342,4 +345,10 @@ public sealed class DynamoDBMembershipTable : IMembershipTable, IDisposable
         item.TryGetValue(A.SiloIdentity, out var identity) && identity.S == A.VersionRowKey;
 
     private static string NewETag() => Guid.NewGuid().ToString("N");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "DynamoDB clustering: created the version row of cluster {ClusterId} in table {TableName}")]
+    private static partial void LogVersionRowCreated(ILogger logger, string tableName, string clusterId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "DynamoDB clustering: a membership write for cluster {ClusterId} lost an optimistic concurrency check")]
+    private static partial void LogWriteLostConcurrencyCheck(ILogger logger, Exception exception, string clusterId);
 }

@@ -21,7 +21,7 @@ namespace Fruits.Reminders.DynamoDB;
 /// DynamoDB offers no other kind on a global index; the reminder service re-reads its range periodically, and
 /// <see cref="ReadRow"/> and <see cref="RemoveRow"/> go to the item itself.
 /// </remarks>
-public sealed partial class DynamoDBReminderTable : IReminderTable, IDisposable
+internal sealed partial class DynamoDBReminderTable : IReminderTable, IDisposable
 {
     internal const string ProviderLabel = "DynamoDB reminder table";
 
