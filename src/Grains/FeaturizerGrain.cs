@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
 using Fruits.Pipeline.Listing;
@@ -37,12 +38,12 @@ public sealed class FeaturizerGrain(
         _preprocessor = new ImagePreprocessor(_options.ImageLimits);
     }
 
-    public async Task<BatchOutcome> Featurize(FeaturizeRequest request)
+    public async Task<BatchResult> Featurize(FeaturizeRequest request)
     {
         using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
         var clock = Stopwatch.StartNew();
-        var input = stores.Open(request.Input);
-        var output = stores.Open(request.Output);
+        var input = stores.Open(request.Input.ToPipeline());
+        var output = stores.Open(request.Output.ToPipeline());
         var images = await BatchManifest.ReadAsync(output, request.BatchIndex);
         var inferenceBatch = _featurizer!.MaxBatch;
 
@@ -117,7 +118,7 @@ public sealed class FeaturizerGrain(
 
         logger.LogInformation("Job {JobId} batch {BatchIndex}: {Succeeded} featurized, {Failed} failed in {Seconds:F2}s",
             request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);
-        return new BatchOutcome(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
+        return new BatchResult(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
     }
 
     public void Dispose()

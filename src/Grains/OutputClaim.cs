@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
@@ -12,11 +13,11 @@ namespace Fruits.Grains;
 [StatelessWorker]
 public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDetails silo, ILogger<PartStatisticsGrain> logger) : Grain, IPartStatisticsGrain
 {
-    public async Task<BatchOutcome> Restate(RestateRequest request)
+    public async Task<BatchResult> RebuildStatistics(RebuildStatisticsRequest request)
     {
         using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
         var clock = Stopwatch.StartNew();
-        var output = stores.Open(request.Output);
+        var output = stores.Open(request.Output.ToPipeline());
         var (table, commit) = await FeatureParts.ReadWithCommitAsync(output, OutputLayout.FeaturesPart(request.BatchIndex));
 
         // The commit in the part's footer counts the failures; parts written before commits were recorded need the errors part.
@@ -28,8 +29,8 @@ public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDe
         var statistics = table.Count > 0
             ? MomentStatistics.FromRows(table.FeatureBlock, table.Count, table.Dimension)
             : MomentStatistics.Empty(OnnxFeaturizer.FeatureLength);
-        await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge([request.BatchIndex], statistics);
+        await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge([request.BatchIndex], statistics.ToContract());
         logger.LogDebug("Job {JobId} batch {BatchIndex}: statistics rebuilt from {Rows} stored rows", request.JobId, request.BatchIndex, table.Count);
-        return new BatchOutcome(request.BatchIndex, table.Count, failed, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
+        return new BatchResult(request.BatchIndex, table.Count, failed, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
     }
 }

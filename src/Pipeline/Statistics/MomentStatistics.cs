@@ -6,13 +6,12 @@ namespace Fruits.Pipeline.Statistics;
 /// Sufficient statistics of a set of feature vectors: count, mean and co-moment matrix
 /// M2 = sum (x - mean)(x - mean)^T, stored as the packed upper triangle (row-major, i &lt;= j), all double.
 /// </summary>
-[GenerateSerializer, Immutable]
 public sealed class MomentStatistics
 {
-    [Id(0)] public required int Dimension { get; init; }
-    [Id(1)] public required long Count { get; init; }
-    [Id(2)] public required double[] Mean { get; init; }
-    [Id(3)] public required double[] CoMoment { get; init; }
+    public required int Dimension { get; init; }
+    public required long Count { get; init; }
+    public required double[] Mean { get; init; }
+    public required double[] CoMoment { get; init; }
 
     public static MomentStatistics Empty(int dimension)
     {
