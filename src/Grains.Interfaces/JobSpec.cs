@@ -1,6 +1,6 @@
 namespace Fruits.Grains.Interfaces;
 
-/// <summary>What a user asked for: the seed pipeline from <see cref="Input"/> to <see cref="Output"/>.</summary>
+/// <summary>What a user asked for: featurize the images under <see cref="Input"/>, fit and apply the PCA, and write the result to <see cref="Output"/>.</summary>
 [GenerateSerializer, Immutable, Alias("Fruits.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] StorageLocationData Input,

@@ -13,7 +13,7 @@ using Orleans.Storage;
 namespace Fruits.Grains;
 
 /// <summary>
-/// Owns one job from submit to _SUCCESS, top-down like the seed notebook: list -> featurize -> statistics ->
+/// Owns one job from submit to _SUCCESS, one phase after another: list -> featurize -> statistics ->
 /// fit PCA -> project -> write. Its record is persisted at each phase change and every few seconds of progress,
 /// and a reminder resumes it from what is stored when its silo, or the whole cluster, was lost.
 /// </summary>

@@ -11,7 +11,7 @@ using Orleans.Runtime;
 namespace Fruits.Grains;
 
 [StatelessWorker]
-public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDetails silo, ILogger<PartStatisticsGrain> logger) : Grain, IPartStatisticsGrain
+public sealed partial class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDetails silo, ILogger<PartStatisticsGrain> logger) : Grain, IPartStatisticsGrain
 {
     public async Task<BatchResult> RebuildStatistics(RebuildStatisticsRequest request)
     {
@@ -30,7 +30,10 @@ public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDe
             ? MomentStatistics.FromRows(table.FeatureBlock, table.Count, table.Dimension)
             : MomentStatistics.Empty(OnnxFeaturizer.FeatureLength);
         await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge([request.BatchIndex], statistics.ToContract());
-        logger.LogDebug("Job {JobId} batch {BatchIndex}: statistics rebuilt from {Rows} stored rows", request.JobId, request.BatchIndex, table.Count);
+        LogRebuilt(request.JobId, request.BatchIndex, table.Count);
         return new BatchResult(request.BatchIndex, table.Count, failed, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} batch {BatchIndex}: statistics rebuilt from {Rows} stored rows")]
+    private partial void LogRebuilt(string jobId, int batchIndex, int rows);
 }

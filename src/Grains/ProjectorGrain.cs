@@ -10,7 +10,7 @@ namespace Fruits.Grains;
 
 /// <summary>Phase 2: (x - mean) . components for one stored features part, written as the final part.</summary>
 [StatelessWorker]
-public sealed class ProjectorGrain(
+public sealed partial class ProjectorGrain(
     PcaModelCache models,
     IObjectStoreFactory stores,
     ILocalSiloDetails silo,
@@ -34,7 +34,10 @@ public sealed class ProjectorGrain(
         var points = Enumerable.Range(0, Math.Min(PointsPerBatch, table.Count))
             .Select(i => new ScatterPointData(projected[i * k], k > 1 ? projected[(i * k) + 1] : 0f, table.Labels[i]))
             .ToList();
-        logger.LogDebug("Job {JobId} batch {BatchIndex}: projected {Rows} rows", request.JobId, request.BatchIndex, table.Count);
+        LogProjected(request.JobId, request.BatchIndex, table.Count);
         return new BatchResult(request.BatchIndex, table.Count, 0, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds, points);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} batch {BatchIndex}: projected {Rows} rows")]
+    private partial void LogProjected(string jobId, int batchIndex, int rows);
 }
