@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Spectre.Console;
 
 namespace Fruits.Client;

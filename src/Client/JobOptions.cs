@@ -1,4 +1,5 @@
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
@@ -20,7 +21,7 @@ public static class JobOptions
         }
 
         var batchSize = args.Int("batch-size") ?? JobSpec.DefaultBatchSize;
-        var spec = new JobSpec(input, output, new PcaSelection(threshold ?? 0.75, k), batchSize, args.Has("overwrite"));
+        var spec = new JobSpec(input.ToContract(), output.ToContract(), new PcaSelectionData(threshold ?? PcaSelectionData.DefaultThreshold, k), batchSize, args.Has("overwrite"));
         try
         {
             spec.Validate();

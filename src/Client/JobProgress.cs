@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 
 namespace Fruits.Client;
 

@@ -1,5 +1,6 @@
 using Fruits.Client;
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Spectre.Console;
 
 using var cancel = new CancellationTokenSource();

@@ -1,11 +1,9 @@
-using Fruits.Pipeline.Storage;
-
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>One batch of the plan: featurize the images its manifest lists and store the batch's part.</summary>
 [GenerateSerializer, Immutable, Alias("Fruits.FeaturizeRequest")]
 public sealed record FeaturizeRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int BatchIndex,
-    [property: Id(2)] StorageLocation Input,
-    [property: Id(3)] StorageLocation Output);
+    [property: Id(2)] StorageLocationData Input,
+    [property: Id(3)] StorageLocationData Output);

@@ -1,4 +1,4 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>
 /// One per job id: owns the job from submit to _SUCCESS. Its state is persisted, and a reminder resumes it

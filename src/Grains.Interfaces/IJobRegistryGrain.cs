@@ -1,4 +1,4 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>The cluster's list of jobs (key 0), kept in grain storage so it outlives every silo.</summary>
 [Alias("Fruits.IJobRegistryGrain")]

@@ -1,4 +1,4 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>
 /// Recomputes a batch's partial statistics from its stored features part: how statistics lost with a
@@ -7,6 +7,6 @@ namespace Fruits.Grains;
 [Alias("Fruits.IPartStatisticsGrain")]
 public interface IPartStatisticsGrain : IGrainWithIntegerKey
 {
-    [Alias("Restate"), ResponseTimeout("00:10:00")]
-    Task<BatchOutcome> Restate(RestateRequest request);
+    [Alias("RebuildStatistics"), ResponseTimeout("00:10:00")]
+    Task<BatchResult> RebuildStatistics(RebuildStatisticsRequest request);
 }

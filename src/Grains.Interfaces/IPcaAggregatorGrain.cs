@@ -1,6 +1,4 @@
-using Fruits.Pipeline.Statistics;
-
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>One per job: merges partial statistics (each batch id at most once) and fits the PCA.</summary>
 [Alias("Fruits.IPcaAggregatorGrain")]
@@ -8,10 +6,10 @@ public interface IPcaAggregatorGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Merges statistics covering exactly <paramref name="batches"/>. Refused (false) when any of them is
-    /// merged already, since part of a partial cannot be taken back: the caller restates those batches one by one.
+    /// merged already, since part of a partial cannot be taken back: the caller rebuilds those batches' statistics one by one.
     /// </summary>
     [Alias("Merge"), ResponseTimeout("00:05:00")]
-    Task<bool> Merge(int[] batches, MomentStatistics statistics);
+    Task<bool> Merge(int[] batches, MomentStatisticsData statistics);
 
     /// <summary>The batch ids merged so far and the images they count.</summary>
     [Alias("GetMerged")]
@@ -22,5 +20,5 @@ public interface IPcaAggregatorGrain : IGrainWithStringKey
     Task Reset();
 
     [Alias("Fit"), ResponseTimeout("00:10:00")]
-    Task<PcaModel> Fit(PcaSelection selection);
+    Task<PcaModelData> Fit(PcaSelectionData selection);
 }

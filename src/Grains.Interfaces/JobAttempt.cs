@@ -1,4 +1,4 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>What one start of a job did: a job resumed after losing its silo or its cluster has several.</summary>
 [GenerateSerializer, Alias("Fruits.JobAttempt")]

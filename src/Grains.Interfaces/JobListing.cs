@@ -1,4 +1,4 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>A job as the registry knows it: enough to list jobs without waking each one.</summary>
 [GenerateSerializer, Immutable, Alias("Fruits.JobListing")]

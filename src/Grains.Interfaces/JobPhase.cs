@@ -1,4 +1,4 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 [GenerateSerializer, Alias("Fruits.JobPhase")]
 public enum JobPhase

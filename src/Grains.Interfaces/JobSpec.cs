@@ -1,19 +1,21 @@
-using Fruits.Pipeline.Featurizing;
-using Fruits.Pipeline.Statistics;
-using Fruits.Pipeline.Storage;
+namespace Fruits.Grains.Interfaces;
 
-namespace Fruits.Grains;
-
-/// <summary>What a user asked for: the seed pipeline from <see cref="Input"/> to <see cref="Output"/>.</summary>
+/// <summary>What a user asked for: featurize the images under <see cref="Input"/>, fit and apply the PCA, and write the result to <see cref="Output"/>.</summary>
 [GenerateSerializer, Immutable, Alias("Fruits.JobSpec")]
 public sealed record JobSpec(
-    [property: Id(0)] StorageLocation Input,
-    [property: Id(1)] StorageLocation Output,
-    [property: Id(2)] PcaSelection Selection,
+    [property: Id(0)] StorageLocationData Input,
+    [property: Id(1)] StorageLocationData Output,
+    [property: Id(2)] PcaSelectionData Selection,
     [property: Id(3)] int BatchSize,
     [property: Id(4)] bool Overwrite = false)
 {
     public const int DefaultBatchSize = 64;
+
+    /// <summary>
+    /// The most components a job can keep: the length of the featurizer's vectors (MobileNetV2's pooled features,
+    /// <c>OnnxFeaturizer.FeatureLength</c> in the pipeline, which a test keeps equal to this).
+    /// </summary>
+    public const int MaxComponents = 1280;
 
     /// <summary>
     /// The one place the spec's rules live: the client checks them before connecting, the job grain again
@@ -22,9 +24,9 @@ public sealed record JobSpec(
     /// <exception cref="ArgumentException">The first rule the spec breaks, as one line.</exception>
     public void Validate()
     {
-        if (Selection.FixedK is { } k && k is < 1 or > OnnxFeaturizer.FeatureLength)
+        if (Selection.FixedK is { } k && k is < 1 or > MaxComponents)
         {
-            throw new ArgumentException($"--k must be within [1, {OnnxFeaturizer.FeatureLength}], got {k}");
+            throw new ArgumentException($"--k must be within [1, {MaxComponents}], got {k}");
         }
 
         if (Selection.FixedK is null && Selection.Threshold is not (> 0 and <= 1))

@@ -1,4 +1,4 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>A snapshot of a job for progress displays.</summary>
 [GenerateSerializer, Immutable, Alias("Fruits.JobStatus")]

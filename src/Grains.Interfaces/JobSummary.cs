@@ -1,4 +1,4 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>The outcome of a finished job; also written as summary.json. Every figure covers all of the job's attempts.</summary>
 [GenerateSerializer, Immutable, Alias("Fruits.JobSummary")]

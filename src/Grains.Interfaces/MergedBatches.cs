@@ -1,4 +1,4 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 [GenerateSerializer, Immutable, Alias("Fruits.MergedBatches")]
 public sealed record MergedBatches(

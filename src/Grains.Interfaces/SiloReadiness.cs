@@ -1,4 +1,4 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>
 /// Whether a silo can featurize, and how many batches it takes at once. A silo that cannot build an ONNX session

@@ -1,6 +1,4 @@
-using Fruits.Pipeline.Statistics;
-
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>
 /// A silo's statistics of one job, pre-merged over the batches it featurized, with the ids of those batches:
@@ -9,4 +7,4 @@ namespace Fruits.Grains;
 [GenerateSerializer, Immutable, Alias("Fruits.SiloStatistics")]
 public sealed record SiloStatistics(
     [property: Id(0)] IReadOnlyList<int> Batches,
-    [property: Id(1)] MomentStatistics? Statistics);
+    [property: Id(1)] MomentStatisticsData? Statistics);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fruits.Grains.Interfaces;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
@@ -56,13 +57,13 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
     /// </summary>
     public async Task RunAsync(
         IEnumerable<int> batches,
-        Func<ISiloWorkerGrain, int, Task<BatchOutcome>> call,
-        Func<BatchOutcome, string, Task> completed,
+        Func<ISiloRouterGrain, int, Task<BatchResult>> call,
+        Func<BatchResult, string, Task> completed,
         CancellationToken cancellationToken)
     {
         var queue = new Queue<int>(batches);
         var charged = new Dictionary<int, int>();
-        var running = new Dictionary<Task<BatchOutcome>, (int Batch, string Silo)>();
+        var running = new Dictionary<Task<BatchResult>, (int Batch, string Silo)>();
         var refreshed = Stopwatch.StartNew();
         var refreshNow = true;
         _lastReadySilo = DateTime.UtcNow;
@@ -83,7 +84,7 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
                     while (queue.Count > 0 && slot.Load < slot.Capacity)
                     {
                         var batch = queue.Dequeue();
-                        running[call(grains.GetGrain<ISiloWorkerGrain>(silo), batch)] = (batch, silo);
+                        running[call(grains.GetGrain<ISiloRouterGrain>(silo), batch)] = (batch, silo);
                         slot.Load++;
                     }
                 }
@@ -110,7 +111,7 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
                 continue;
             }
 
-            var done = (Task<BatchOutcome>)finished;
+            var done = (Task<BatchResult>)finished;
             var (doneBatch, doneSilo) = running[done];
             running.Remove(done);
             var doneSlot = _silos.GetValueOrDefault(doneSilo);
@@ -119,10 +120,10 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
                 doneSlot.Load = Math.Max(0, doneSlot.Load - 1);
             }
 
-            BatchOutcome outcome;
+            BatchResult result;
             try
             {
-                outcome = await done;
+                result = await done;
             }
             catch (Exception e)
             {
@@ -150,7 +151,7 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
             }
 
             doneSlot?.Succeeded();
-            await completed(outcome, doneSilo);
+            await completed(result, doneSilo);
         }
     }
 
@@ -196,7 +197,7 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
             SiloReadiness readiness;
             try
             {
-                readiness = await grains.GetGrain<ISiloWorkerGrain>(silo).GetReadiness().WaitAsync(ReadinessTimeout);
+                readiness = await grains.GetGrain<ISiloRouterGrain>(silo).GetReadiness().WaitAsync(ReadinessTimeout);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

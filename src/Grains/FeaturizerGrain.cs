@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
 using Fruits.Pipeline.Listing;
@@ -17,7 +18,7 @@ namespace Fruits.Grains;
 /// <see cref="FeaturizerOptions.EffectiveConcurrency"/> in parallel.
 /// </summary>
 [StatelessWorker]
-public sealed class FeaturizerGrain(
+public sealed partial class FeaturizerGrain(
     FeaturizerSessionPool sessions,
     IObjectStoreFactory stores,
     IOptions<FeaturizerOptions> options,
@@ -37,12 +38,12 @@ public sealed class FeaturizerGrain(
         _preprocessor = new ImagePreprocessor(_options.ImageLimits);
     }
 
-    public async Task<BatchOutcome> Featurize(FeaturizeRequest request)
+    public async Task<BatchResult> Featurize(FeaturizeRequest request)
     {
         using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
         var clock = Stopwatch.StartNew();
-        var input = stores.Open(request.Input);
-        var output = stores.Open(request.Output);
+        var input = stores.Open(request.Input.ToPipeline());
+        var output = stores.Open(request.Output.ToPipeline());
         var images = await BatchManifest.ReadAsync(output, request.BatchIndex);
         var inferenceBatch = _featurizer!.MaxBatch;
 
@@ -75,7 +76,7 @@ public sealed class FeaturizerGrain(
             catch (Exception e) when (e is ImageDecodeException or StorageException { IsTransient: false } or IOException or UnauthorizedAccessException)
             {
                 errors.Add(new ErrorRow { Path = image.Path, Reason = OneLine(e.Message) });
-                logger.LogWarning("Job {JobId} batch {BatchIndex}: skipped {Path}: {Reason}", request.JobId, request.BatchIndex, image.Path, OneLine(e.Message));
+                LogImageSkipped(request.JobId, request.BatchIndex, image.Path, OneLine(e.Message));
             }
 
             if (pending == inferenceBatch)
@@ -115,9 +116,8 @@ public sealed class FeaturizerGrain(
             siloStatistics.Add(request.JobId, request.BatchIndex, _statistics.Compute(table.FeatureBlock, table.Count));
         }
 
-        logger.LogInformation("Job {JobId} batch {BatchIndex}: {Succeeded} featurized, {Failed} failed in {Seconds:F2}s",
-            request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);
-        return new BatchOutcome(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
+        LogBatchFeaturized(request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);
+        return new BatchResult(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
     }
 
     public void Dispose()
@@ -139,4 +139,10 @@ public sealed class FeaturizerGrain(
     }
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} batch {BatchIndex}: skipped {Path}: {Reason}")]
+    private partial void LogImageSkipped(string jobId, int batchIndex, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} batch {BatchIndex}: {Succeeded} featurized, {Failed} failed in {Seconds:F2}s")]
+    private partial void LogBatchFeaturized(string jobId, int batchIndex, int succeeded, int failed, double seconds);
 }

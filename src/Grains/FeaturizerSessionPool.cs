@@ -12,7 +12,7 @@ namespace Fruits.Grains;
 /// silo warms one per featurizer slot before it joins the cluster, so no job pays for it and a featurizer
 /// that is deactivated and reactivated gets its session back instead of building another.
 /// </summary>
-public sealed class FeaturizerSessionPool(FeaturizerModel model, IOptions<FeaturizerOptions> options, ILogger<FeaturizerSessionPool> logger) : IDisposable
+public sealed partial class FeaturizerSessionPool(FeaturizerModel model, IOptions<FeaturizerOptions> options, ILogger<FeaturizerSessionPool> logger) : IDisposable
 {
     private readonly FeaturizerOptions _options = options.Value;
     private readonly ConcurrentBag<OnnxFeaturizer> _idle = [];
@@ -46,7 +46,7 @@ public sealed class FeaturizerSessionPool(FeaturizerModel model, IOptions<Featur
         _idle.Add(session);
     }
 
-    /// <summary>Builds and runs once a session for every featurizer slot, in parallel.</summary>
+    /// <summary>Builds a session for every featurizer slot and runs each one batch, in parallel.</summary>
     public async Task WarmAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -63,7 +63,7 @@ public sealed class FeaturizerSessionPool(FeaturizerModel model, IOptions<Featur
             Return(session);
         }
 
-        logger.LogInformation("Warmed {Sessions} featurizer sessions in {Seconds:F2}s", sessions.Length, clock.Elapsed.TotalSeconds);
+        LogWarmed(sessions.Length, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>
@@ -104,4 +104,7 @@ public sealed class FeaturizerSessionPool(FeaturizerModel model, IOptions<Featur
 
     private OnnxFeaturizer Create(string modelPath) =>
         new(modelPath, _options.IntraOpThreads, Math.Max(1, _options.InferenceBatchSize));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Warmed {Sessions} featurizer sessions in {Seconds:F2}s")]
+    private partial void LogWarmed(int sessions, double seconds);
 }

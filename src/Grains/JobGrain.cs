@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Listing;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Plots;
@@ -12,7 +13,7 @@ using Orleans.Storage;
 namespace Fruits.Grains;
 
 /// <summary>
-/// Owns one job from submit to _SUCCESS, top-down like the seed notebook: list -> featurize -> statistics ->
+/// Owns one job from submit to _SUCCESS, one phase after another: list -> featurize -> statistics ->
 /// fit PCA -> project -> write. Its record is persisted at each phase change and every few seconds of progress,
 /// and a reminder resumes it from what is stored when its silo, or the whole cluster, was lost.
 /// </summary>
@@ -83,7 +84,7 @@ public sealed partial class JobGrain(
 
         try
         {
-            await Claim().ClaimAsync(stores.Open(spec.Output), JobId);
+            await Claim().ClaimAsync(stores.Open(spec.Output.ToPipeline()), JobId);
         }
         catch (InvalidOperationException) when (isNew)
         {
@@ -162,8 +163,8 @@ public sealed partial class JobGrain(
     {
         // Before anything is written (the write check below writes a probe): never into, above or as the input,
         // a home folder or a filesystem root.
-        OutputGuard.Check(spec.Input, spec.Output);
-        var input = stores.Open(spec.Input);
+        OutputGuard.Check(spec.Input.ToPipeline(), spec.Output.ToPipeline());
+        var input = stores.Open(spec.Input.ToPipeline());
         await input.CheckAccessAsync(forWrite: false);
         await using (var images = new ImageLister().ListAsync(input).GetAsyncEnumerator())
         {
@@ -173,7 +174,7 @@ public sealed partial class JobGrain(
             }
         }
 
-        var output = new JobOutput(stores.Open(spec.Output));
+        var output = new JobOutput(stores.Open(spec.Output.ToPipeline()));
         await output.Store.CheckAccessAsync(forWrite: true);
         if (checkFinished && await output.IsFinishedAsync())
         {
@@ -222,8 +223,8 @@ public sealed partial class JobGrain(
 
     private async Task RunPipelineAsync(JobSpec spec, bool clearOutput, CancellationToken stop)
     {
-        var input = stores.Open(spec.Input);
-        var output = new JobOutput(stores.Open(spec.Output));
+        var input = stores.Open(spec.Input.ToPipeline());
+        var output = new JobOutput(stores.Open(spec.Output.ToPipeline()));
         var dispatcher = new BatchDispatcher(GrainFactory, options.Value, logger, JobId);
 
         // The job's model is one a ready silo can run (this silo's, if it can): a silo whose model does not load, or
@@ -266,21 +267,21 @@ public sealed partial class JobGrain(
 
         // featurize: each silo merges its batches' statistics as they finish
         await SetPhaseAsync(JobPhase.Featurizing);
-        var featurized = new Dictionary<int, (BatchOutcome Outcome, string Silo)>();
+        var featurized = new Dictionary<int, (BatchResult Result, string Silo)>();
         _featurizeClock.Start();
         await Timed("featurize", () => dispatcher.RunAsync(
             Enumerable.Range(0, listing.Batches).Where(b => !resumed.ContainsKey(b)),
             (worker, batch) => worker.Featurize(new FeaturizeRequest(JobId, batch, spec.Input, spec.Output)),
-            async (outcome, worker) =>
+            async (result, worker) =>
             {
-                featurized[outcome.BatchIndex] = (outcome, worker);
-                State.ImagesDone += outcome.Succeeded;
-                State.ImagesFailed += outcome.Failed;
+                featurized[result.BatchIndex] = (result, worker);
+                State.ImagesDone += result.Succeeded;
+                State.ImagesFailed += result.Failed;
                 State.BatchesDone++;
-                State.BatchesPerSilo[outcome.Silo] = State.BatchesPerSilo.GetValueOrDefault(outcome.Silo) + 1;
+                State.BatchesPerSilo[result.Silo] = State.BatchesPerSilo.GetValueOrDefault(result.Silo) + 1;
                 UpdateAttempt(a => a with
                 {
-                    ImagesFeaturized = a.ImagesFeaturized + outcome.Succeeded + outcome.Failed,
+                    ImagesFeaturized = a.ImagesFeaturized + result.Succeeded + result.Failed,
                     BatchesFeaturized = a.BatchesFeaturized + 1,
                     FeaturizeSeconds = _featurizeClock.Elapsed.TotalSeconds,
                 });
@@ -298,12 +299,12 @@ public sealed partial class JobGrain(
         // statistics -> fit PCA
         await SetPhaseAsync(JobPhase.FittingPca);
         var withRows = resumed.Where(r => r.Value.Succeeded > 0).Select(r => r.Key)
-            .Concat(featurized.Values.Where(f => f.Outcome.Succeeded > 0).Select(f => f.Outcome.BatchIndex))
+            .Concat(featurized.Values.Where(f => f.Result.Succeeded > 0).Select(f => f.Result.BatchIndex))
             .Order().ToList();
         var pca = await Timed("pca_fit", async () =>
         {
             var statistics = new JobStatistics(GrainFactory, dispatcher, JobId, spec.Output, logger);
-            var fitted = await statistics.FitAsync(featurized.Values.Select(f => (f.Outcome.BatchIndex, f.Silo)), withRows, State.ImagesDone, spec.Selection, stop);
+            var fitted = await statistics.FitAsync(featurized.Values.Select(f => (f.Result.BatchIndex, f.Silo)), withRows, State.ImagesDone, spec.Selection, stop);
             await output.Store.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(fitted), stop);
             return fitted;
         });
@@ -316,11 +317,11 @@ public sealed partial class JobGrain(
         var points = new List<ScatterPoint>();
         await Timed("projection", () => dispatcher.RunAsync(withRows,
             (worker, batch) => worker.Project(new ProjectRequest(JobId, batch, spec.Output)),
-            (outcome, _) =>
+            (result, _) =>
             {
-                if (outcome.Points is { } sample && points.Count < MaxScatterPoints)
+                if (result.Points is { } sample && points.Count < MaxScatterPoints)
                 {
-                    points.AddRange(sample.Take(MaxScatterPoints - points.Count));
+                    points.AddRange(sample.Take(MaxScatterPoints - points.Count).Select(p => p.ToPipeline()));
                 }
 
                 return Task.CompletedTask;
@@ -392,7 +393,7 @@ public sealed partial class JobGrain(
         try
         {
             var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-            await Task.WhenAll(hosts.Keys.Select(s => GrainFactory.GetGrain<ISiloWorkerGrain>(s.ToParsableString()).ForgetJob(JobId)));
+            await Task.WhenAll(hosts.Keys.Select(s => GrainFactory.GetGrain<ISiloRouterGrain>(s.ToParsableString()).ForgetJob(JobId)));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -481,7 +482,7 @@ public sealed partial class JobGrain(
     {
         try
         {
-            await Claim().ReleaseAsync(stores.Open(State.Spec!.Output), JobId);
+            await Claim().ReleaseAsync(stores.Open(State.Spec!.Output.ToPipeline()), JobId);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Listing;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Storage;
@@ -65,7 +66,7 @@ public sealed class JobOutput(IObjectStore store)
         var hadPlan = await store.ExistsAsync(OutputLayout.Plan, cancellationToken);
         await CollectBatchKeysAsync(OutputLayout.FeaturesPrefix, OutputLayout.FeaturesPart, ours, cancellationToken);
         await CollectBatchKeysAsync(OutputLayout.ErrorsPrefix, OutputLayout.ErrorsPart, ours, cancellationToken);
-        await CollectBatchKeysAsync("part-", OutputLayout.OutputPart, ours, cancellationToken, topLevelOnly: true);
+        await CollectBatchKeysAsync(OutputLayout.OutputPartPrefix, OutputLayout.OutputPart, ours, cancellationToken, topLevelOnly: true);
         if (!keepPlan)
         {
             await CollectBatchKeysAsync(OutputLayout.BatchManifestPrefix, OutputLayout.BatchManifest, ours, cancellationToken);
@@ -94,25 +95,11 @@ public sealed class JobOutput(IObjectStore store)
     {
         await foreach (var item in store.ListAsync(topLevelOnly ? string.Empty : prefix, cancellationToken))
         {
-            if (BatchNumber(item.Key, prefix, keyOf) is not null)
+            if (OutputLayout.BatchOf(item.Key, prefix, keyOf) is not null)
             {
                 into.Add(item.Key);
             }
         }
-    }
-
-    /// <summary>The batch number when <paramref name="key"/> is exactly the key <paramref name="keyOf"/> gives it; else null.</summary>
-    private static int? BatchNumber(string key, string prefix, Func<int, string> keyOf)
-    {
-        if (!key.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var digits = new string(key.AsSpan(prefix.Length).ToString().SkipWhile(c => !char.IsAsciiDigit(c)).TakeWhile(char.IsAsciiDigit).ToArray());
-        return int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var batch) && keyOf(batch) == key
-            ? batch
-            : null;
     }
 
     /// <summary>
@@ -124,7 +111,7 @@ public sealed class JobOutput(IObjectStore store)
         var candidates = new List<int>();
         await foreach (var part in store.ListAsync(OutputLayout.FeaturesPrefix, cancellationToken))
         {
-            if (BatchNumber(part.Key, OutputLayout.FeaturesPrefix, OutputLayout.FeaturesPart) is { } batch && batch < plan.Batches)
+            if (OutputLayout.BatchOf(part.Key, OutputLayout.FeaturesPrefix, OutputLayout.FeaturesPart) is { } batch && batch < plan.Batches)
             {
                 candidates.Add(batch);
             }
@@ -180,7 +167,7 @@ public sealed class JobOutput(IObjectStore store)
         var errors = new List<ErrorRow>();
         await foreach (var part in store.ListAsync(OutputLayout.ErrorsPrefix, cancellationToken))
         {
-            if (BatchNumber(part.Key, OutputLayout.ErrorsPrefix, OutputLayout.ErrorsPart) is not null)
+            if (OutputLayout.BatchOf(part.Key, OutputLayout.ErrorsPrefix, OutputLayout.ErrorsPart) is not null)
             {
                 errors.AddRange(await ParquetParts.ReadAsync<ErrorRow>(store, part.Key, cancellationToken));
             }

@@ -1,3 +1,4 @@
+using Fruits.Grains.Interfaces;
 using Orleans.Runtime;
 using Orleans.Storage;
 

@@ -1,3 +1,5 @@
+using Fruits.Grains.Interfaces;
+
 namespace Fruits.Grains;
 
 /// <summary>The registry's stored list: one entry per job id.</summary>

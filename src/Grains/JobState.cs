@@ -1,3 +1,5 @@
+using Fruits.Grains.Interfaces;
+
 namespace Fruits.Grains;
 
 /// <summary>A job's durable record: what was asked, where it stands, and what each attempt did.</summary>

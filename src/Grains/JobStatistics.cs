@@ -1,5 +1,5 @@
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Statistics;
-using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Fruits.Grains;
@@ -9,19 +9,19 @@ namespace Fruits.Grains;
 /// from the stored parts whatever a lost silo took with it (and every resumed batch), checks that the merged
 /// count is exactly the images featurized, and fits the PCA.
 /// </summary>
-public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher dispatcher, string jobId, StorageLocation output, ILogger logger)
+public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher dispatcher, string jobId, StorageLocationData output, ILogger logger)
 {
     private static readonly TimeSpan TakeTimeout = TimeSpan.FromSeconds(60);
 
-    /// <param name="featurized">This attempt's accepted batches, each with the silo worker whose result was taken.</param>
+    /// <param name="featurized">This attempt's accepted batches, each with the silo router whose result was taken.</param>
     /// <param name="withRows">Every batch with at least one featurized image: these, and only these, must be merged.</param>
     /// <param name="images">Images featurized over all batches: what the merged statistics must count.</param>
-    public async Task<PcaModel> FitAsync(IEnumerable<(int Batch, string Silo)> featurized, IReadOnlyList<int> withRows, long images, PcaSelection selection, CancellationToken stop)
+    public async Task<PcaModel> FitAsync(IEnumerable<(int Batch, string Silo)> featurized, IReadOnlyList<int> withRows, long images, PcaSelectionData selection, CancellationToken stop)
     {
         var aggregator = grains.GetGrain<IPcaAggregatorGrain>(jobId);
         await aggregator.Reset();
         await MergeSiloPartialsAsync(aggregator, featurized);
-        await RestateMissingAsync(aggregator, withRows, stop);
+        await RebuildMissingAsync(aggregator, withRows, stop);
 
         var merged = await aggregator.GetMerged();
         if (merged.Images != images)
@@ -29,7 +29,7 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
             // The aggregator lost merges with its silo, or a partial was wrong: the stored parts are the truth.
             LogRebuilding(jobId, merged.Images, images);
             await aggregator.Reset();
-            await RestateMissingAsync(aggregator, withRows, stop);
+            await RebuildMissingAsync(aggregator, withRows, stop);
             merged = await aggregator.GetMerged();
             if (merged.Images != images)
             {
@@ -37,7 +37,7 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
             }
         }
 
-        return await aggregator.Fit(selection);
+        return (await aggregator.Fit(selection)).ToPipeline();
     }
 
     /// <summary>
@@ -54,7 +54,7 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
             SiloStatistics partial;
             try
             {
-                partial = await grains.GetGrain<ISiloWorkerGrain>(silo).TakeStatistics(jobId).WaitAsync(TakeTimeout);
+                partial = await grains.GetGrain<ISiloRouterGrain>(silo).TakeStatistics(jobId).WaitAsync(TakeTimeout);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -78,7 +78,7 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
         }
     }
 
-    private async Task RestateMissingAsync(IPcaAggregatorGrain aggregator, IReadOnlyList<int> withRows, CancellationToken stop)
+    private async Task RebuildMissingAsync(IPcaAggregatorGrain aggregator, IReadOnlyList<int> withRows, CancellationToken stop)
     {
         var merged = (await aggregator.GetMerged()).Batches.ToHashSet();
         var missing = withRows.Where(b => !merged.Contains(b)).ToList();
@@ -87,8 +87,8 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
             return;
         }
 
-        LogRestating(jobId, missing.Count);
-        await dispatcher.RunAsync(missing, (worker, batch) => worker.Restate(new RestateRequest(jobId, batch, output)), (_, _) => Task.CompletedTask, stop);
+        LogRebuildingMissing(jobId, missing.Count);
+        await dispatcher.RunAsync(missing, (worker, batch) => worker.RebuildStatistics(new RebuildStatisticsRequest(jobId, batch, output)), (_, _) => Task.CompletedTask, stop);
         stop.ThrowIfCancellationRequested();
     }
 
@@ -102,5 +102,5 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
     private partial void LogPartialRefused(string jobId, string silo);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: rebuilding the statistics of {Batches} batches from their stored parts")]
-    private partial void LogRestating(string jobId, int batches);
+    private partial void LogRebuildingMissing(string jobId, int batches);
 }

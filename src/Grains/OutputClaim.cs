@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
@@ -76,7 +77,7 @@ public sealed partial class OutputClaim(IGrainFactory grains, JobsOptions option
         return false;
     }
 
-    /// <summary>True when <paramref name="owner"/> names a process of this machine that no longer runs.</summary>
+    /// <summary>True when <paramref name="owner"/> names a process on the host this silo runs on, and that process no longer runs.</summary>
     private static bool ProcessIsGone(string owner)
     {
         var parts = owner.Split('/', 3);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
@@ -10,13 +11,13 @@ using Orleans.Runtime;
 namespace Fruits.Grains;
 
 [StatelessWorker]
-public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDetails silo, ILogger<PartStatisticsGrain> logger) : Grain, IPartStatisticsGrain
+public sealed partial class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDetails silo, ILogger<PartStatisticsGrain> logger) : Grain, IPartStatisticsGrain
 {
-    public async Task<BatchOutcome> Restate(RestateRequest request)
+    public async Task<BatchResult> RebuildStatistics(RebuildStatisticsRequest request)
     {
         using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
         var clock = Stopwatch.StartNew();
-        var output = stores.Open(request.Output);
+        var output = stores.Open(request.Output.ToPipeline());
         var (table, commit) = await FeatureParts.ReadWithCommitAsync(output, OutputLayout.FeaturesPart(request.BatchIndex));
 
         // The commit in the part's footer counts the failures; parts written before commits were recorded need the errors part.
@@ -28,8 +29,11 @@ public sealed class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDe
         var statistics = table.Count > 0
             ? MomentStatistics.FromRows(table.FeatureBlock, table.Count, table.Dimension)
             : MomentStatistics.Empty(OnnxFeaturizer.FeatureLength);
-        await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge([request.BatchIndex], statistics);
-        logger.LogDebug("Job {JobId} batch {BatchIndex}: statistics rebuilt from {Rows} stored rows", request.JobId, request.BatchIndex, table.Count);
-        return new BatchOutcome(request.BatchIndex, table.Count, failed, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
+        await GrainFactory.GetGrain<IPcaAggregatorGrain>(request.JobId).Merge([request.BatchIndex], statistics.ToContract());
+        LogRebuilt(request.JobId, request.BatchIndex, table.Count);
+        return new BatchResult(request.BatchIndex, table.Count, failed, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} batch {BatchIndex}: statistics rebuilt from {Rows} stored rows")]
+    private partial void LogRebuilt(string jobId, int batchIndex, int rows);
 }

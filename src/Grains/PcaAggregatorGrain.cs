@@ -1,3 +1,4 @@
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Statistics;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +14,7 @@ public sealed partial class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logge
     private readonly HashSet<int> _merged = [];
     private MomentAccumulator? _statistics;
 
-    public Task<bool> Merge(int[] batches, MomentStatistics statistics)
+    public Task<bool> Merge(int[] batches, MomentStatisticsData statistics)
     {
         if (batches.Any(_merged.Contains))
         {
@@ -22,7 +23,7 @@ public sealed partial class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logge
         }
 
         // In place: a job merges many 6.5 MB partials, which must not each allocate a new one.
-        (_statistics ??= new MomentAccumulator(statistics.Dimension)).Add(statistics);
+        (_statistics ??= new MomentAccumulator(statistics.Dimension)).Add(statistics.ToPipeline());
         _merged.UnionWith(batches);
         return Task.FromResult(true);
     }
@@ -36,14 +37,14 @@ public sealed partial class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logge
         return Task.CompletedTask;
     }
 
-    public Task<PcaModel> Fit(PcaSelection selection)
+    public Task<PcaModelData> Fit(PcaSelectionData selection)
     {
         if (_statistics is null || _statistics.Count < 2)
         {
             throw new InvalidOperationException($"PCA needs at least 2 featurized images, got {_statistics?.Count ?? 0}");
         }
 
-        return Task.FromResult(new PcaFitter().Fit(_statistics.ToStatistics(), selection));
+        return Task.FromResult(new PcaFitter().Fit(_statistics.ToStatistics(), selection.ToPipeline()).ToContract());
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: a partial of {Batches} batches overlaps what is merged; refused")]

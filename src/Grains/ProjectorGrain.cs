@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Output;
-using Fruits.Pipeline.Plots;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -10,7 +10,7 @@ namespace Fruits.Grains;
 
 /// <summary>Phase 2: (x - mean) . components for one stored features part, written as the final part.</summary>
 [StatelessWorker]
-public sealed class ProjectorGrain(
+public sealed partial class ProjectorGrain(
     PcaModelCache models,
     IObjectStoreFactory stores,
     ILocalSiloDetails silo,
@@ -18,12 +18,12 @@ public sealed class ProjectorGrain(
 {
     private const int PointsPerBatch = 64;
 
-    public async Task<BatchOutcome> Project(ProjectRequest request)
+    public async Task<BatchResult> Project(ProjectRequest request)
     {
         using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
         var clock = Stopwatch.StartNew();
-        var output = stores.Open(request.Output);
-        var projector = await models.GetProjectorAsync(request.JobId, request.Output);
+        var output = stores.Open(request.Output.ToPipeline());
+        var projector = await models.GetProjectorAsync(request.JobId, request.Output.ToPipeline());
         var table = await FeatureParts.ReadAsync(output, OutputLayout.FeaturesPart(request.BatchIndex));
         var k = projector.Model.K;
         var projected = new float[table.Count * k];
@@ -32,9 +32,12 @@ public sealed class ProjectorGrain(
 
         // A few points per batch are plenty for the PC1/PC2 picture and keep the reply small.
         var points = Enumerable.Range(0, Math.Min(PointsPerBatch, table.Count))
-            .Select(i => new ScatterPoint(projected[i * k], k > 1 ? projected[(i * k) + 1] : 0f, table.Labels[i]))
+            .Select(i => new ScatterPointData(projected[i * k], k > 1 ? projected[(i * k) + 1] : 0f, table.Labels[i]))
             .ToList();
-        logger.LogDebug("Job {JobId} batch {BatchIndex}: projected {Rows} rows", request.JobId, request.BatchIndex, table.Count);
-        return new BatchOutcome(request.BatchIndex, table.Count, 0, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds, points);
+        LogProjected(request.JobId, request.BatchIndex, table.Count);
+        return new BatchResult(request.BatchIndex, table.Count, 0, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds, points);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} batch {BatchIndex}: projected {Rows} rows")]
+    private partial void LogProjected(string jobId, int batchIndex, int rows);
 }

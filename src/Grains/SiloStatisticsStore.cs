@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Statistics;
 
 namespace Fruits.Grains;
@@ -34,7 +35,7 @@ public sealed class SiloStatisticsStore
 
         lock (partial)
         {
-            return new SiloStatistics(partial.Batches.Order().ToArray(), partial.Accumulator.ToStatistics());
+            return new SiloStatistics(partial.Batches.Order().ToArray(), partial.Accumulator.ToStatistics().ToContract());
         }
     }
 

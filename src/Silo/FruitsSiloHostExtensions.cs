@@ -34,7 +34,7 @@ public static class FruitsSiloHostExtensions
                 silo.UseFruitsDashboard();
             }
         });
-        builder.Services.AddHostedService<ModelWarmup>();
+        builder.Services.AddHostedService<ModelFileCheck>();
 
         // Stopping drains the silo's batches first (JobsOptions.DrainTimeout); the host must wait for that.
         var jobs = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();

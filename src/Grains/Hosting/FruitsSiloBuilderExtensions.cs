@@ -30,6 +30,7 @@ public static class FruitsSiloBuilderExtensions
         builder.Services.AddSingleton<SiloWorkload>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrain>();
         builder.AddPlacementDirector<SiloBoundPlacementStrategy, SiloBoundPlacementDirector>();
+        builder.AddIncomingGrainCallFilter<StorageFaultFilter>();
         return builder;
     }
 }

@@ -5,5 +5,4 @@ namespace Fruits.Pipeline.Listing;
 /// The object's version when it was listed (see <see cref="Storage.StoredObject.Version"/>), so a listing's
 /// hash changes when an image is rewritten in place. Null in manifests written before versions were recorded.
 /// </param>
-[GenerateSerializer, Immutable]
-public sealed record ImageEntry([property: Id(0)] string Key, [property: Id(1)] string Path, [property: Id(2)] string Label, [property: Id(3)] string? Version = null);
+public sealed record ImageEntry(string Key, string Path, string Label, string? Version = null);

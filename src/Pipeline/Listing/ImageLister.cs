@@ -3,7 +3,7 @@ using Fruits.Pipeline.Storage;
 namespace Fruits.Pipeline.Listing;
 
 /// <summary>
-/// Stage 1 of the seed notebook: every *.jpg / *.jpeg under the input, recursively, in a deterministic
+/// A job's first step: every *.jpg / *.jpeg under the input, recursively, in a deterministic
 /// order, labelled with the name of its parent folder.
 /// </summary>
 public sealed class ImageLister

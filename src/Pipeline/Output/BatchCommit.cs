@@ -10,8 +10,7 @@ namespace Fruits.Pipeline.Output;
 /// <param name="Listed">Images in the batch manifest.</param>
 /// <param name="Succeeded">Images featurized: the part's rows.</param>
 /// <param name="Failed">Images recorded in the batch's errors part (0 = no errors part).</param>
-[GenerateSerializer, Immutable]
-public sealed record BatchCommit([property: Id(0)] int Listed, [property: Id(1)] int Succeeded, [property: Id(2)] int Failed)
+public sealed record BatchCommit(int Listed, int Succeeded, int Failed)
 {
     public const string ListedKey = "fruits.batch.images_listed";
     public const string SucceededKey = "fruits.batch.images_succeeded";

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Fruits.Pipeline.Output;
 
 /// <summary>Keys of everything a job writes, relative to its output location (same on disk and S3).</summary>
@@ -24,5 +26,29 @@ public static class OutputLayout
 
     public static string ErrorsPart(int batch) => $"{ErrorsPrefix}batch-{batch:D6}.parquet";
 
-    public static string OutputPart(int batch) => $"part-{batch:D6}.parquet";
+    /// <summary>The final parts sit at the top of the output, each named by this prefix and its batch number.</summary>
+    public const string OutputPartPrefix = "part-";
+
+    public static string OutputPart(int batch) => $"{OutputPartPrefix}{batch:D6}.parquet";
+
+    /// <summary>Whether <paramref name="key"/> is a final part a job wrote (not a user's own file that looks like one).</summary>
+    public static bool IsOutputPart(string key) => BatchOf(key, OutputPartPrefix, OutputPart) is not null;
+
+    /// <summary>
+    /// The batch number when <paramref name="key"/> is exactly the key <paramref name="keyOf"/> gives it under
+    /// <paramref name="prefix"/>; else null. Whoever reads, resumes or clears an output matches keys this way, so a
+    /// user's files beside a job's are never taken for the job's.
+    /// </summary>
+    public static int? BatchOf(string key, string prefix, Func<int, string> keyOf)
+    {
+        if (!key.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var digits = new string(key.AsSpan(prefix.Length).ToString().SkipWhile(c => !char.IsAsciiDigit(c)).TakeWhile(char.IsAsciiDigit).ToArray());
+        return int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var batch) && keyOf(batch) == key
+            ? batch
+            : null;
+    }
 }

@@ -16,7 +16,7 @@ public sealed class OutputReader(IObjectStore output)
         var parts = new List<string>();
         await foreach (var item in output.ListAsync(string.Empty, cancellationToken))
         {
-            if (!item.Key.Contains('/') && item.Key.StartsWith("part-", StringComparison.Ordinal) && item.Key.EndsWith(".parquet", StringComparison.Ordinal))
+            if (OutputLayout.IsOutputPart(item.Key))
             {
                 parts.Add(item.Key);
             }

@@ -3,7 +3,7 @@ using Parquet.Serialization.Attributes;
 
 namespace Fruits.Pipeline.Output;
 
-/// <summary>A final row: the seed's (path, label, features, pca_features).</summary>
+/// <summary>A final row, in the columns every output part has: (path, label, features, pca_features).</summary>
 public sealed class OutputRow
 {
     [JsonPropertyName("path"), ParquetRequired] public string Path { get; set; } = "";

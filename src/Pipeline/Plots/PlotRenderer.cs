@@ -15,13 +15,7 @@ public sealed class PlotRenderer(int width = 1200, int height = 800)
     public byte[] VarianceCurve(PcaModel model)
     {
         var plot = new Plot();
-        var cumulative = new double[model.Dimension];
-        var sum = 0.0;
-        for (var i = 0; i < model.Dimension; i++)
-        {
-            sum += model.ExplainedVarianceRatio[i];
-            cumulative[i] = sum;
-        }
+        var cumulative = model.CumulativeExplainedVarianceRatio();
 
         // The interesting part of the curve is the first few hundred components.
         var shown = Math.Min(model.Dimension, Math.Max(4 * model.K, 200));

@@ -1,5 +1,4 @@
 namespace Fruits.Pipeline.Plots;
 
 /// <summary>One image on the first two principal components.</summary>
-[GenerateSerializer, Immutable]
-public readonly record struct ScatterPoint([property: Id(0)] float X, [property: Id(1)] float Y, [property: Id(2)] string Label);
+public readonly record struct ScatterPoint(float X, float Y, string Label);

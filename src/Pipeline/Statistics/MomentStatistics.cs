@@ -6,13 +6,16 @@ namespace Fruits.Pipeline.Statistics;
 /// Sufficient statistics of a set of feature vectors: count, mean and co-moment matrix
 /// M2 = sum (x - mean)(x - mean)^T, stored as the packed upper triangle (row-major, i &lt;= j), all double.
 /// </summary>
-[GenerateSerializer, Immutable]
+/// <remarks>
+/// Not immutable: the arrays of statistics from <see cref="MomentStatisticsBuffer.Compute"/> are that buffer's, and
+/// its next call overwrites them. Everything else here returns statistics that own their arrays.
+/// </remarks>
 public sealed class MomentStatistics
 {
-    [Id(0)] public required int Dimension { get; init; }
-    [Id(1)] public required long Count { get; init; }
-    [Id(2)] public required double[] Mean { get; init; }
-    [Id(3)] public required double[] CoMoment { get; init; }
+    public required int Dimension { get; init; }
+    public required long Count { get; init; }
+    public required double[] Mean { get; init; }
+    public required double[] CoMoment { get; init; }
 
     public static MomentStatistics Empty(int dimension)
     {
@@ -30,12 +33,7 @@ public sealed class MomentStatistics
     public static MomentStatistics FromRows(ReadOnlySpan<float> rows, int count, int dimension)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (rows.Length < (long)count * dimension)
-        {
-            throw new ArgumentException($"Expected at least {(long)count * dimension} floats for {count} rows of {dimension}, got {rows.Length}.", nameof(rows));
-        }
-
+        CheckRows(rows, count, dimension);
         if (count == 0)
         {
             return Empty(dimension);
@@ -45,6 +43,16 @@ public sealed class MomentStatistics
         var coMoment = new double[PackedTriangle.Length(dimension)];
         CentredMoments(rows, count, dimension, mean, coMoment);
         return new MomentStatistics { Dimension = dimension, Count = count, Mean = mean, CoMoment = coMoment };
+    }
+
+    /// <summary>Throws unless <paramref name="rows"/> holds <paramref name="count"/> &gt;= 0 rows of <paramref name="dimension"/>.</summary>
+    internal static void CheckRows(ReadOnlySpan<float> rows, int count, int dimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (rows.Length < (long)count * dimension)
+        {
+            throw new ArgumentException($"Expected at least {(long)count * dimension} floats for {count} rows of {dimension}, got {rows.Length}.", nameof(rows));
+        }
     }
 
     /// <summary>Fills zeroed <paramref name="mean"/> and <paramref name="coMoment"/> from <paramref name="count"/> &gt; 0 rows.</summary>

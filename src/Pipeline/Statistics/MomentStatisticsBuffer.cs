@@ -4,8 +4,9 @@ namespace Fruits.Pipeline.Statistics;
 /// Reusable arrays for one batch's statistics. A batch's co-moment triangle is 6.5 MB: allocating one per
 /// batch put gigabytes through the large-object heap over a job and triggered full collections that
 /// stalled inference. The statistics returned by <see cref="Compute"/> share this buffer's arrays and are
-/// valid until the next call, so they may only go to a consumer that copies them before returning (the
-/// aggregator's in-place merge does). Not thread-safe; one per worker.
+/// valid until the next call, so they may only go to a consumer that copies them before returning (the silo's
+/// running merge adds them into its own accumulator), never into a grain call's message. Not thread-safe; one per
+/// worker.
 /// </summary>
 public sealed class MomentStatisticsBuffer(int dimension)
 {
@@ -16,11 +17,7 @@ public sealed class MomentStatisticsBuffer(int dimension)
 
     public MomentStatistics Compute(ReadOnlySpan<float> rows, int count)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (rows.Length < (long)count * Dimension)
-        {
-            throw new ArgumentException($"Expected at least {(long)count * Dimension} floats for {count} rows of {Dimension}, got {rows.Length}.", nameof(rows));
-        }
+        MomentStatistics.CheckRows(rows, count, Dimension);
 
         Array.Clear(_mean);
         Array.Clear(_coMoment);

@@ -18,7 +18,13 @@ public sealed class PcaFitter
         ArgumentNullException.ThrowIfNull(statistics);
         ArgumentNullException.ThrowIfNull(selection);
         var d = statistics.Dimension;
-        Validate(selection, d);
+
+        // The rules a job's k and threshold follow are JobSpec.Validate's; here a fixed k only has to index the spectrum.
+        if (selection.FixedK is { } fixedK)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fixedK, nameof(selection));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(fixedK, d, nameof(selection));
+        }
         if (statistics.Count < 2)
         {
             throw new InvalidOperationException($"PCA needs at least 2 rows, the statistics hold {statistics.Count}.");
@@ -129,22 +135,6 @@ public sealed class PcaFitter
         }
 
         return ratios.Length;
-    }
-
-    public static void Validate(PcaSelection selection, int dimension)
-    {
-        ArgumentNullException.ThrowIfNull(selection);
-        if (selection.FixedK is { } fixedK)
-        {
-            if (fixedK < 1 || fixedK > dimension)
-            {
-                throw new ArgumentOutOfRangeException(nameof(selection), fixedK, $"FixedK must be between 1 and the dimension {dimension}.");
-            }
-        }
-        else if (!(selection.Threshold > 0 && selection.Threshold <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(selection), selection.Threshold, "Threshold must be in (0, 1].");
-        }
     }
 
     /// <summary>Unit length, and the largest-magnitude entry positive (sklearn's svd_flip), so fits are reproducible.</summary>

@@ -7,8 +7,8 @@ namespace Fruits.Pipeline.Statistics;
 /// Eigenvalues of a real symmetric matrix, and eigenvectors for only the largest of them: the shape of
 /// LAPACK's dsyevx (Householder tridiagonalization, implicit QL for the values, inverse iteration with
 /// re-orthogonalization inside clusters, back-transformation). A PCA needs every eigenvalue for the
-/// explained-variance ratios but only k vectors; computing all 1280 vectors (as a full decomposition
-/// does) cost about 5 s of a job, almost all of it accumulating rotations nobody reads.
+/// explained-variance ratios but only k vectors; computing every vector (as a full decomposition does)
+/// spends most of the fit accumulating rotations nobody reads (docs/BENCHMARKS.md has the measured fit times).
 /// </summary>
 public sealed class SymmetricEigensolver
 {

@@ -1,11 +1,7 @@
 namespace Fruits.Pipeline.Storage;
 
 /// <summary>A storage problem a user can act on; the message is one readable line.</summary>
-/// <remarks>
-/// Serializable by Orleans with <see cref="IsTransient"/>, so a dispatcher on another silo still sees whether
-/// a featurizer's failure is worth retrying.
-/// </remarks>
-[GenerateSerializer, Alias("Fruits.StorageException")]
+/// <remarks>A grain that meets one reports it to its caller as the contract's <c>StorageFaultException</c>, which keeps <see cref="IsTransient"/>.</remarks>
 public sealed class StorageException : Exception
 {
     public StorageException(string message, Exception? inner = null, bool isTransient = false)
@@ -20,6 +16,5 @@ public sealed class StorageException : Exception
     /// should retry rather than record the object as failed. Not-found, permission, size limits and wrong file
     /// types are permanent.
     /// </summary>
-    [Id(0)]
-    public bool IsTransient { get; private set; }
+    public bool IsTransient { get; }
 }

@@ -1,8 +1,7 @@
 namespace Fruits.Pipeline.Storage;
 
 /// <summary>A folder the user named: a local path or s3://bucket/prefix.</summary>
-[GenerateSerializer, Immutable]
-public sealed record StorageLocation([property: Id(0)] string Uri)
+public sealed record StorageLocation(string Uri)
 {
     public bool IsS3 => Uri.StartsWith("s3://", StringComparison.OrdinalIgnoreCase);
 

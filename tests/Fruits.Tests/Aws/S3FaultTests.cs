@@ -1,6 +1,7 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Fruits.Tests.EndToEnd;
@@ -51,7 +52,7 @@ public sealed class S3FaultTests : IAsyncLifetime
     public async Task A_job_survives_throttling_on_every_fourth_request()
     {
         _fault = ordinal => FaultyS3Proxy.Throttle(ordinal, every: 4);
-        var spec = new JobSpec(StorageLocation.Parse($"s3://{Bucket}/in"), StorageLocation.Parse($"s3://{Bucket}/out-throttled"), new PcaSelection(0.75), 16);
+        var spec = new JobSpec(StorageLocation.Parse($"s3://{Bucket}/in").ToContract(), StorageLocation.Parse($"s3://{Bucket}/out-throttled").ToContract(), new PcaSelectionData(0.75), 16);
 
         var status = await _cluster.RunJobAsync("s3-throttled", spec, TimeSpan.FromMinutes(5));
 
@@ -65,7 +66,7 @@ public sealed class S3FaultTests : IAsyncLifetime
     public async Task Access_denied_stops_the_job_before_any_work()
     {
         _fault = _ => (403, "AccessDenied");
-        var spec = new JobSpec(StorageLocation.Parse($"s3://{Bucket}/in"), StorageLocation.Parse(_temp.Combine("out-denied")), new PcaSelection(0.75), 16);
+        var spec = new JobSpec(StorageLocation.Parse($"s3://{Bucket}/in").ToContract(), StorageLocation.Parse(_temp.Combine("out-denied")).ToContract(), new PcaSelectionData(0.75), 16);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => _cluster.Cluster.GrainFactory.GetGrain<IJobGrain>("s3-denied").Start(spec));
 

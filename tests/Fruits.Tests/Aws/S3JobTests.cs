@@ -1,5 +1,6 @@
 using Amazon.S3.Model;
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Fruits.Tests.EndToEnd;
@@ -31,7 +32,7 @@ public sealed class S3JobTests(S3ClusterFixture fixture) : IDisposable
         var results = new Dictionary<string, Dictionary<string, float[]>>();
         foreach (var (name, from, to) in runs)
         {
-            var spec = new JobSpec(StorageLocation.Parse(from), StorageLocation.Parse(to), new PcaSelection(0.75), BatchSize: 32);
+            var spec = new JobSpec(StorageLocation.Parse(from).ToContract(), StorageLocation.Parse(to).ToContract(), new PcaSelectionData(0.75), BatchSize: 32);
             var status = await fixture.Cluster.RunJobAsync($"s3-{name}", spec, TimeSpan.FromMinutes(5));
             Assert.True(status.Phase == JobPhase.Completed, $"{name} ended {status.Phase}: {status.Error}");
             Assert.Equal(200, status.Summary!.ImagesSucceeded);
@@ -62,7 +63,7 @@ public sealed class S3JobTests(S3ClusterFixture fixture) : IDisposable
     [Fact]
     public async Task Missing_bucket_stops_the_job_before_any_work()
     {
-        var spec = new JobSpec(StorageLocation.Parse("s3://no-such-bucket-here/in"), StorageLocation.Parse(_temp.Combine("out")), new PcaSelection(), 16);
+        var spec = new JobSpec(StorageLocation.Parse("s3://no-such-bucket-here/in").ToContract(), StorageLocation.Parse(_temp.Combine("out")).ToContract(), new PcaSelectionData(), 16);
         var error = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Cluster.Cluster.GrainFactory.GetGrain<IJobGrain>("s3-missing-bucket").Start(spec));
         Assert.Contains("bucket 'no-such-bucket-here' does not exist", error.Message);
         Assert.False(Directory.Exists(_temp.Combine("out/_work")));
@@ -86,7 +87,7 @@ public sealed class S3JobTests(S3ClusterFixture fixture) : IDisposable
         await fixture.UploadFolderAsync(input, bucket, "in");
         await fixture.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "in/Broken/not-an-image.jpg", ContentBody = "<html>nope</html>" });
 
-        var spec = new JobSpec(StorageLocation.Parse($"s3://{bucket}/in"), StorageLocation.Parse(_temp.Combine("out")), new PcaSelection(0.75), 8);
+        var spec = new JobSpec(StorageLocation.Parse($"s3://{bucket}/in").ToContract(), StorageLocation.Parse(_temp.Combine("out")).ToContract(), new PcaSelectionData(0.75), 8);
         var status = await fixture.Cluster.RunJobAsync("s3-broken", spec, TimeSpan.FromMinutes(3));
 
         Assert.True(status.Phase == JobPhase.Completed, $"ended {status.Phase}: {status.Error}");

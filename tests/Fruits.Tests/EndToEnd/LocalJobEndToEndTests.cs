@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using MathNet.Numerics.LinearAlgebra;
@@ -18,7 +19,7 @@ public sealed class LocalJobEndToEndTests(TwoSiloClusterFixture fixture) : IDisp
     {
         var input = ImageSubset.CopyTo(_temp.Combine("input"), Labels, PerLabel);
         var output = _temp.Combine("output");
-        var spec = new JobSpec(StorageLocation.Parse(input), StorageLocation.Parse(output), new PcaSelection(0.75), BatchSize: 16);
+        var spec = new JobSpec(StorageLocation.Parse(input).ToContract(), StorageLocation.Parse(output).ToContract(), new PcaSelectionData(0.75), BatchSize: 16);
 
         var status = await fixture.RunJobAsync("e2e-local", spec, TimeSpan.FromMinutes(8));
 

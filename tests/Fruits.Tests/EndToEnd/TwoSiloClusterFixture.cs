@@ -1,4 +1,5 @@
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Grains.Hosting;
 using Orleans.TestingHost;
 

@@ -30,7 +30,7 @@ public sealed partial class DashboardTests(SiloProcessFixture fixture)
         Assert.Matches(@"Active Silos\s+1\b", silos);
 
         var grainsDom = await Chromium.DumpDomAsync(root + "#/grains", TimeSpan.FromSeconds(8));
-        foreach (var grain in new[] { "FeaturizerGrain", "ProjectorGrain", "SiloWorkerGrain", "JobGrain", "PcaAggregatorGrain" })
+        foreach (var grain in new[] { "FeaturizerGrain", "ProjectorGrain", "SiloRouterGrain", "JobGrain", "PcaAggregatorGrain" })
         {
             Assert.True(grainsDom.Contains($"#/grain/Fruits.Grains.{grain}", StringComparison.Ordinal),
                 $"the grains page does not list Fruits.Grains.{grain}:\n{Text(grainsDom)}");

@@ -8,7 +8,7 @@ public sealed class StructuredLogTests(SiloProcessFixture fixture)
 {
     private static readonly string[] BatchSources =
     [
-        "Fruits.Grains.FeaturizerGrain", "Fruits.Grains.ProjectorGrain", "Fruits.Grains.SiloWorkerGrain", "Fruits.Grains.PartStatisticsGrain",
+        "Fruits.Grains.FeaturizerGrain", "Fruits.Grains.ProjectorGrain", "Fruits.Grains.SiloRouterGrain", "Fruits.Grains.PartStatisticsGrain",
     ];
 
     [Fact]
@@ -28,7 +28,7 @@ public sealed class StructuredLogTests(SiloProcessFixture fixture)
         var expected = Enumerable.Range(0, SiloProcessFixture.Batches).ToHashSet();
         Assert.Equal(expected, BatchIds(ours, "Fruits.Grains.FeaturizerGrain"));
         Assert.Equal(expected, BatchIds(ours, "Fruits.Grains.ProjectorGrain"));
-        Assert.Equal(expected, BatchIds(ours, "Fruits.Grains.SiloWorkerGrain"));
+        Assert.Equal(expected, BatchIds(ours, "Fruits.Grains.SiloRouterGrain"));
 
         var jobLines = events.Where(e => e.GetProperty("SourceContext").GetString() == "Fruits.Grains.JobGrain").ToList();
         Assert.All(jobLines, e => Assert.True(e.TryGetProperty("JobId", out var job) && job.ValueKind == JsonValueKind.String, $"job line without JobId: {e.GetRawText()}"));

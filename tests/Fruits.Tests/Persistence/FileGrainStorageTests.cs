@@ -1,4 +1,5 @@
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Silo.Storage;
 using Fruits.Tests.EndToEnd;
 using Microsoft.Extensions.DependencyInjection;

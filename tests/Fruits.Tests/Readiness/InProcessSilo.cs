@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Fruits.Grains.Interfaces;
 using Fruits.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,7 @@ public sealed class InProcessSilo : IAsyncDisposable
 
     public int SiloPort => Host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.Endpoint.Port;
 
-    /// <summary>This silo's key for <see cref="Grains.ISiloWorkerGrain"/>: the grain is placed on the silo it names.</summary>
+    /// <summary>This silo's key for <see cref="Grains.ISiloRouterGrain"/>: the grain is placed on the silo it names.</summary>
     public string WorkerKey => Host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
 
     public IGrainFactory Grains => Host.Services.GetRequiredService<IGrainFactory>();

@@ -1,11 +1,12 @@
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Tests.EndToEnd;
 
 namespace Fruits.Tests.Readiness;
 
 /// <summary>
 /// A silo that cannot featurize (its model does not load, or is not the model the cluster expects) says so through
-/// <see cref="ISiloWorkerGrain.GetReadiness"/> with capacity 0, instead of taking batches it would fail.
+/// <see cref="ISiloRouterGrain.GetReadiness"/> with capacity 0, instead of taking batches it would fail.
 /// </summary>
 public sealed class SiloReadinessTests
 {
@@ -21,7 +22,7 @@ public sealed class SiloReadinessTests
         await File.WriteAllBytesAsync(truncated, bytes[..(bytes.Length / 2)]);
 
         await using var silo = await InProcessSilo.StartAsync($"readiness-bad-{warmSessionsOnStart}", Settings(truncated, warmSessionsOnStart));
-        var worker = silo.Grains.GetGrain<ISiloWorkerGrain>(silo.WorkerKey);
+        var worker = silo.Grains.GetGrain<ISiloRouterGrain>(silo.WorkerKey);
         var readiness = await worker.GetReadiness();
 
         Assert.False(readiness.Ready);
@@ -47,7 +48,7 @@ public sealed class SiloReadinessTests
         settings["Fruits:Readiness:ExpectedModelSha256"] = model.Sha256.ToUpperInvariant();
 
         await using var silo = await InProcessSilo.StartAsync($"readiness-good-{warmSessionsOnStart}", settings);
-        var readiness = await silo.Grains.GetGrain<ISiloWorkerGrain>(silo.WorkerKey).GetReadiness();
+        var readiness = await silo.Grains.GetGrain<ISiloRouterGrain>(silo.WorkerKey).GetReadiness();
 
         Assert.Equal(new SiloReadiness(Capacity: 1, Ready: true, Reason: null, ModelSha256: model.Sha256), readiness);
     }
@@ -61,7 +62,7 @@ public sealed class SiloReadinessTests
         settings["Fruits:Readiness:ExpectedModelSha256"] = expected;
 
         await using var silo = await InProcessSilo.StartAsync("readiness-other-model", settings);
-        var readiness = await silo.Grains.GetGrain<ISiloWorkerGrain>(silo.WorkerKey).GetReadiness();
+        var readiness = await silo.Grains.GetGrain<ISiloRouterGrain>(silo.WorkerKey).GetReadiness();
 
         Assert.False(readiness.Ready);
         Assert.Equal(0, readiness.Capacity);

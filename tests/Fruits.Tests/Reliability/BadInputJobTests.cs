@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Fruits.Tests.EndToEnd;
@@ -74,7 +75,7 @@ public sealed class BadInputJobTests(TwoSiloClusterFixture fixture) : IDisposabl
         // A symlink loop back to the input root must neither hang the listing nor duplicate images.
         Directory.CreateSymbolicLink(Path.Combine(odd, "loop"), input);
 
-        var spec = new JobSpec(StorageLocation.Parse(input), StorageLocation.Parse(_temp.Combine("output")), new PcaSelection(0.75), BatchSize: 8);
+        var spec = new JobSpec(StorageLocation.Parse(input).ToContract(), StorageLocation.Parse(_temp.Combine("output")).ToContract(), new PcaSelectionData(0.75), BatchSize: 8);
         var status = await fixture.RunJobAsync("bad-inputs", spec, TimeSpan.FromMinutes(5));
 
         Assert.True(status.Phase == JobPhase.Completed, $"ended {status.Phase}: {status.Error}");

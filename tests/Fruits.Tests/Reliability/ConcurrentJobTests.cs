@@ -1,4 +1,5 @@
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Fruits.Tests.EndToEnd;
@@ -26,8 +27,8 @@ public sealed class ConcurrentJobTests(TwoSiloClusterFixture fixture) : IDisposa
 
         var jobs = new[]
         {
-            fixture.RunJobAsync("concurrent-a", new JobSpec(StorageLocation.Parse(first), StorageLocation.Parse(_temp.Combine("out-a")), new PcaSelection(0.75), 8), TimeSpan.FromMinutes(5)),
-            fixture.RunJobAsync("concurrent-b", new JobSpec(StorageLocation.Parse(second), StorageLocation.Parse(_temp.Combine("out-b")), new PcaSelection(FixedK: 3), 8), TimeSpan.FromMinutes(5)),
+            fixture.RunJobAsync("concurrent-a", new JobSpec(StorageLocation.Parse(first).ToContract(), StorageLocation.Parse(_temp.Combine("out-a")).ToContract(), new PcaSelectionData(0.75), 8), TimeSpan.FromMinutes(5)),
+            fixture.RunJobAsync("concurrent-b", new JobSpec(StorageLocation.Parse(second).ToContract(), StorageLocation.Parse(_temp.Combine("out-b")).ToContract(), new PcaSelectionData(FixedK: 3), 8), TimeSpan.FromMinutes(5)),
         };
         var results = await Task.WhenAll(jobs);
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Plots;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
@@ -21,7 +22,7 @@ public sealed class ResultToolsTests(TwoSiloClusterFixture fixture) : IAsyncLife
     {
         _input = ImageSubset.CopyTo(_temp.Combine("input"), labels: 14, perLabel: 6);
         _output = _temp.Combine("output");
-        var spec = new JobSpec(StorageLocation.Parse(_input), StorageLocation.Parse(_output), new PcaSelection(0.75), 16);
+        var spec = new JobSpec(StorageLocation.Parse(_input).ToContract(), StorageLocation.Parse(_output).ToContract(), new PcaSelectionData(0.75), 16);
         var status = await fixture.RunJobAsync($"results-tools-{Guid.NewGuid():N}", spec, TimeSpan.FromMinutes(5));
         Assert.True(status.Phase == JobPhase.Completed, $"{status.Phase}: {status.Error}");
     }

@@ -5,6 +5,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Fruits.Client;
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Silo;
 using Fruits.Tests.EndToEnd;
 using Fruits.Tests.Readiness;
@@ -54,8 +55,8 @@ public sealed class OrleansTlsTests
             await Task.Delay(100);
         }
 
-        Assert.Equal(1, (await grains.GetGrain<ISiloWorkerGrain>(first.WorkerKey).GetReadiness()).Capacity);
-        Assert.Equal(1, (await grains.GetGrain<ISiloWorkerGrain>(second.WorkerKey).GetReadiness()).Capacity);
+        Assert.Equal(1, (await grains.GetGrain<ISiloRouterGrain>(first.WorkerKey).GetReadiness()).Capacity);
+        Assert.Equal(1, (await grains.GetGrain<ISiloRouterGrain>(second.WorkerKey).GetReadiness()).Capacity);
         await client.StopAsync();
     }
 

@@ -1,3 +1,4 @@
+using Fruits.Grains.Interfaces;
 using Fruits.Grains.Placement;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -6,11 +7,11 @@ namespace Fruits.Grains;
 
 /// <summary>The job's entry point into one silo: routes batches to this silo's local stateless workers.</summary>
 [SiloBoundPlacement, Reentrant]
-public sealed partial class SiloWorkerGrain(
+public sealed partial class SiloRouterGrain(
     SiloWorkload workload,
     SiloStatisticsStore statistics,
     FeaturizerReadiness readiness,
-    ILogger<SiloWorkerGrain> logger) : Grain, ISiloWorkerGrain
+    ILogger<SiloRouterGrain> logger) : Grain, ISiloRouterGrain
 {
     /// <summary>Not ready while draining for shutdown; otherwise as the featurizer's model and sessions allow.</summary>
     public async Task<SiloReadiness> GetReadiness()
@@ -19,14 +20,14 @@ public sealed partial class SiloWorkerGrain(
         return workload.Draining ? verdict with { Capacity = 0, Ready = false, Reason = "silo is shutting down" } : verdict;
     }
 
-    public Task<BatchOutcome> Featurize(FeaturizeRequest request) =>
+    public Task<BatchResult> Featurize(FeaturizeRequest request) =>
         ForwardAsync("featurize", request.JobId, request.BatchIndex, () => GrainFactory.GetGrain<IFeaturizerGrain>(0).Featurize(request));
 
-    public Task<BatchOutcome> Project(ProjectRequest request) =>
+    public Task<BatchResult> Project(ProjectRequest request) =>
         ForwardAsync("project", request.JobId, request.BatchIndex, () => GrainFactory.GetGrain<IProjectorGrain>(0).Project(request));
 
-    public Task<BatchOutcome> Restate(RestateRequest request) =>
-        ForwardAsync("restate", request.JobId, request.BatchIndex, () => GrainFactory.GetGrain<IPartStatisticsGrain>(0).Restate(request));
+    public Task<BatchResult> RebuildStatistics(RebuildStatisticsRequest request) =>
+        ForwardAsync("statistics rebuild", request.JobId, request.BatchIndex, () => GrainFactory.GetGrain<IPartStatisticsGrain>(0).RebuildStatistics(request));
 
     public Task<SiloStatistics> TakeStatistics(string jobId) => Task.FromResult(statistics.Take(jobId));
 
@@ -36,7 +37,7 @@ public sealed partial class SiloWorkerGrain(
         return Task.CompletedTask;
     }
 
-    private async Task<BatchOutcome> ForwardAsync(string step, string jobId, int batchIndex, Func<Task<BatchOutcome>> call)
+    private async Task<BatchResult> ForwardAsync(string step, string jobId, int batchIndex, Func<Task<BatchResult>> call)
     {
         using var scope = logger.BeginBatchScope(jobId, batchIndex);
         if (!workload.TryEnter())

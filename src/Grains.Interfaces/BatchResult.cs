@@ -1,13 +1,11 @@
-using Fruits.Pipeline.Plots;
-
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>What a featurized (or projected) batch reports back to its job.</summary>
-[GenerateSerializer, Immutable, Alias("Fruits.BatchOutcome")]
-public sealed record BatchOutcome(
+[GenerateSerializer, Immutable, Alias("Fruits.BatchResult")]
+public sealed record BatchResult(
     [property: Id(0)] int BatchIndex,
     [property: Id(1)] int Succeeded,
     [property: Id(2)] int Failed,
     [property: Id(3)] string Silo,
     [property: Id(4)] double Seconds,
-    [property: Id(5)] IReadOnlyList<ScatterPoint>? Points = null);
+    [property: Id(5)] IReadOnlyList<ScatterPointData>? Points = null);

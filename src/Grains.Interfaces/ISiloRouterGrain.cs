@@ -1,11 +1,11 @@
-namespace Fruits.Grains;
+namespace Fruits.Grains.Interfaces;
 
 /// <summary>
 /// One per silo, keyed by the silo's address and activated on that silo. Stateless workers only run on the
 /// calling silo, so the job reaches every silo's featurizers through this grain: it routes batches to them.
 /// </summary>
-[Alias("Fruits.ISiloWorkerGrain")]
-public interface ISiloWorkerGrain : IGrainWithStringKey
+[Alias("Fruits.ISiloRouterGrain")]
+public interface ISiloRouterGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Whether this silo takes batches and how many at once: not ready (capacity 0, with the reason) while it drains
@@ -15,13 +15,13 @@ public interface ISiloWorkerGrain : IGrainWithStringKey
     Task<SiloReadiness> GetReadiness();
 
     [Alias("Featurize"), ResponseTimeout("00:10:00")]
-    Task<BatchOutcome> Featurize(FeaturizeRequest request);
+    Task<BatchResult> Featurize(FeaturizeRequest request);
 
     [Alias("Project"), ResponseTimeout("00:10:00")]
-    Task<BatchOutcome> Project(ProjectRequest request);
+    Task<BatchResult> Project(ProjectRequest request);
 
-    [Alias("Restate"), ResponseTimeout("00:10:00")]
-    Task<BatchOutcome> Restate(RestateRequest request);
+    [Alias("RebuildStatistics"), ResponseTimeout("00:10:00")]
+    Task<BatchResult> RebuildStatistics(RebuildStatisticsRequest request);
 
     /// <summary>Hands over (and forgets) this silo's pre-merged statistics of the job.</summary>
     [Alias("TakeStatistics"), ResponseTimeout("00:05:00")]
