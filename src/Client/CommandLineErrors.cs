@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 
 namespace Fruits.Client;
 
@@ -16,7 +17,7 @@ public static class CommandLineErrors
         var help = command is RootCommand ? $"try: {program} --help" : $"try: {program} {path} --help";
         if (parse.UnmatchedTokens.FirstOrDefault() is { } token)
         {
-            var isOption = token.StartsWith('-') && token.Length > 1 && !double.TryParse(token, out _);
+            var isOption = token.StartsWith('-') && token.Length > 1 && !double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
             return (command is RootCommand, isOption) switch
             {
                 (true, true) => $"unknown option {token} ({help})",
