@@ -1,4 +1,5 @@
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
 using Microsoft.Extensions.Logging.Abstractions;

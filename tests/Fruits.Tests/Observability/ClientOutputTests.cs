@@ -115,29 +115,6 @@ public sealed partial class ClientOutputTests(SiloProcessFixture fixture)
         Assert.Equal(Convert.ToHexStringLower(await SHA256.HashDataAsync(file)), model.GetProperty("sha256").GetString());
     }
 
-    [Fact]
-    public async Task Bench_with_json_prints_its_figures_as_one_object()
-    {
-        // The smallest bench there is: this checks the output contract, not the machine's speed.
-        var input = ImageSubset.CopyTo(fixture.Combine($"bench-{Guid.NewGuid():N}"), 2, 3);
-        var (exit, stdout, stderr) = await RunAsync(["bench", "--input", input, "--subset", "6", "--seconds", "0.3", "--no-full", "--json"], TimeSpan.FromMinutes(5));
-        Assert.True(exit == 0, $"exit {exit}:\n{stdout}\n{stderr}");
-        var bench = Parse(stdout);
-        Assert.Equal(6, bench.GetProperty("input").GetProperty("images").GetInt32());
-        Assert.True(bench.GetProperty("ceiling_images_per_second").GetDouble() > 0);
-        Assert.NotEmpty(bench.GetProperty("onnx").EnumerateArray());
-        var job = Assert.Single(bench.GetProperty("jobs").EnumerateArray());
-        Assert.Equal(6, job.GetProperty("images").GetInt32());
-        Assert.True(job.GetProperty("images_per_second").GetDouble() > 0);
-
-        // Each job's ceiling is the mean of the samples taken around (and, for long jobs, through) it.
-        var samples = job.GetProperty("ceiling_samples").EnumerateArray().Select(e => e.GetDouble()).ToList();
-        Assert.True(samples.Count >= 2 && samples.All(x => x > 0), $"ceiling samples {string.Join(", ", samples)}");
-        Assert.Equal(samples.Average(), job.GetProperty("ceiling_images_per_second").GetDouble(), 9);
-        Assert.Equal(job.GetProperty("images_per_second").GetDouble() / samples.Average(), job.GetProperty("ratio_to_ceiling").GetDouble(), 9);
-        Assert.Contains("(a) bare ONNX Runtime", stderr, StringComparison.Ordinal);
-    }
-
     private static async Task<JsonElement> RunJsonAsync(string[] arguments)
     {
         var (exit, stdout, stderr) = await RunAsync(arguments);

@@ -1,4 +1,5 @@
 using Fruits.Grains;
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;

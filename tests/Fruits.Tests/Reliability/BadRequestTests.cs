@@ -88,6 +88,67 @@ public sealed class BadRequestTests : IDisposable
         AssertRefused(result, 2, "unknown command 'frobnicate'", "unknown command");
     }
 
+    [Fact]
+    public async Task Unknown_command_with_json_prints_the_error_object()
+    {
+        var result = await RunAsync(["frobnicate", "--json"]);
+        AssertRefused(result, 2, "unknown command 'frobnicate'", "unknown command, --json");
+        using var error = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        Assert.Equal(2, error.RootElement.GetProperty("exit_code").GetInt32());
+        Assert.Contains("unknown command 'frobnicate'", error.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_help_lists_its_options_and_exits_0()
+    {
+        var (exit, stdout, stderr) = await RunAsync(["run", "--help"]);
+        Assert.True(exit == 0, $"exit {exit}, stderr: {stderr}");
+        Assert.Contains("--input", stdout, StringComparison.Ordinal);
+        Assert.Contains("--threshold", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("--no-full", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("--progress-interval", stdout, StringComparison.Ordinal);
+        Assert.Equal("", stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("help")]
+    [InlineData("help run")]
+    [InlineData("model build --help")]
+    [InlineData("status --help")]
+    public async Task Help_exits_0_with_a_description_on_stdout(string arguments)
+    {
+        var (exit, stdout, stderr) = await RunAsync(arguments.Split(' '));
+        Assert.True(exit == 0, $"exit {exit}, stderr: {stderr}");
+        Assert.Contains("Usage:", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_option_of_another_command_is_refused()
+    {
+        var input = ImageSubset.CopyTo(_temp.Combine("input"), 1, 2);
+        var result = await RunAsync(["run", "--input", input, "--output", _temp.Combine("out"), "--no-full"]);
+        AssertRefused(result, 2, "unknown option --no-full for 'run'", "bench option on run");
+        Assert.False(Directory.Exists(_temp.Combine("out")), "nothing may be written");
+    }
+
+    [Fact]
+    public async Task Jobs_refuses_a_job_spec_option()
+    {
+        var result = await RunAsync(["jobs", "--input", "x"]);
+        AssertRefused(result, 2, "unknown option --input for 'jobs'", "jobs --input");
+    }
+
+    [Theory]
+    [InlineData("run --output somewhere", "--input")]
+    [InlineData("status", "JOB_ID")]
+    [InlineData("model", "build")]
+    [InlineData("status some-job extra", "unexpected argument 'extra'")]
+    public async Task A_missing_or_extra_argument_is_refused_in_one_line(string arguments, string message)
+    {
+        var result = await RunAsync(arguments.Split(' '));
+        AssertRefused(result, 2, message, arguments);
+    }
+
     private static void AssertRefused((int ExitCode, string Stdout, string Stderr) result, int exitCode, string message, string name)
     {
         Assert.True(result.ExitCode == exitCode, $"{name}: exit {result.ExitCode}, stderr: {result.Stderr}");

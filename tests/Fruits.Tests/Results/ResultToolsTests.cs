@@ -1,9 +1,11 @@
 using System.Text.Json;
+using Amazon.S3.Model;
 using Fruits.Grains;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Plots;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
+using Fruits.Tests.Aws;
 using Fruits.Tests.Cluster;
 using Fruits.Tests.EndToEnd;
 using SkiaSharp;
@@ -108,9 +110,42 @@ public sealed class ResultToolsTests(TwoSiloClusterFixture fixture) : IAsyncLife
         Assert.Equal(Path.GetFileName(Path.GetDirectoryName(path)), (string)row[1]!);
     }
 
-    private static async Task<JsonElement> RunJsonAsync(string[] arguments)
+    [Fact]
+    public async Task Inspect_and_export_csv_reach_the_S3_endpoint_of_the_Fruits_S3_settings()
     {
-        await using var process = ChildProcess.Start("fruits", arguments, new Dictionary<string, string>());
+        // The job's output copied to a bucket of a local S3 endpoint that only Fruits:S3:ServiceUrl names.
+        await using var moto = await MotoServer.StartAsync();
+        using var s3 = MotoS3StoreFixture.Client(moto.Endpoint);
+        const string bucket = "inspect-tools";
+        await s3.PutBucketAsync(bucket);
+        foreach (var file in Directory.EnumerateFiles(_output, "*", SearchOption.AllDirectories))
+        {
+            var key = "out/" + Path.GetRelativePath(_output, file).Replace(Path.DirectorySeparatorChar, '/');
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = file });
+        }
+
+        var environment = new Dictionary<string, string>
+        {
+            ["Fruits__S3__ServiceUrl"] = moto.Endpoint,
+            ["Fruits__S3__MaxErrorRetry"] = "1",
+            ["AWS_ENDPOINT_URL_S3"] = "",
+            ["AWS_ACCESS_KEY_ID"] = "testing",
+            ["AWS_SECRET_ACCESS_KEY"] = "testing",
+            ["AWS_REGION"] = "us-east-1",
+        };
+        var inspect = await RunJsonAsync(["inspect", $"s3://{bucket}/out", "--json"], environment);
+        Assert.Equal(84, inspect.GetProperty("rows").GetInt32());
+        Assert.Equal(14, inspect.GetProperty("labels").EnumerateObject().Count());
+
+        var csv = _temp.Combine("from-s3.csv");
+        var export = await RunJsonAsync(["export-csv", $"s3://{bucket}/out", csv, "--json"], environment);
+        Assert.Equal(84, export.GetProperty("rows").GetInt32());
+        Assert.Equal(85, File.ReadLines(csv).Count());
+    }
+
+    private static async Task<JsonElement> RunJsonAsync(string[] arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        await using var process = ChildProcess.Start("fruits", arguments, environment ?? new Dictionary<string, string>());
         Assert.True(await process.WaitAsync(TimeSpan.FromMinutes(2)) == 0, process.Output);
         return JsonDocument.Parse(process.StandardOutput).RootElement.Clone();
     }

@@ -1,17 +1,32 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Fruits.Grains;
 using Fruits.Grains.Interfaces;
 using Spectre.Console;
 
-namespace Fruits.Client;
+namespace Fruits.Client.Commands;
 
 /// <summary>`fruits jobs`: the cluster's job registry, with live progress for the jobs still running.</summary>
-public static class JobsCommand
+public sealed class JobsCommand : FruitsCommand
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
-    public static async Task<int> ListAsync(IClusterClient cluster, IAnsiConsole console, bool json)
+    private readonly ClusterOptions _cluster = new();
+
+    public JobsCommand(GlobalOptions global)
+        : base("jobs", "the cluster's jobs (id, input, output, phase, progress, submitted, finished); without a cluster named, the jobs of this machine's embedded silo", global)
+    {
+        _cluster.AddTo(this);
+    }
+
+    protected override async Task<int> ExecuteAsync(ParseResult parse, CliSettings settings, CancellationToken cancellationToken)
+    {
+        await using var cluster = await _cluster.ConnectOrEmbedAsync(parse, settings, dashboardPort: null, cancellationToken);
+        return await ListAsync(cluster.Grains, AnsiConsole.Console, settings.Json);
+    }
+
+    private static async Task<int> ListAsync(IClusterClient cluster, IAnsiConsole console, bool json)
     {
         var listings = await cluster.GetGrain<IJobRegistryGrain>(0).List();
         var rows = new List<JobRow>(listings.Count);
@@ -61,15 +76,4 @@ public static class JobsCommand
         console.Write(table);
         return ExitCodes.Success;
     }
-
-    private sealed record JobRow(
-        string JobId,
-        string Input,
-        string Output,
-        JobPhase Phase,
-        int? ImagesDone,
-        int? ImagesTotal,
-        bool Running,
-        DateTime SubmittedUtc,
-        DateTime? FinishedUtc);
 }

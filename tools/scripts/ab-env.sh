@@ -3,12 +3,12 @@
 # split with and without an environment assignment, ROUNDS times, and prints each run's featurize rate
 # and the whole command's wall time. Alternating keeps the two sides under the same drift of a shared
 # machine's speed. AB_INPUT=DIR-or-s3://... runs over that input instead (N is then ignored).
-#   scripts/ab-env.sh DOTNET_TieredPGO=1 [ROUNDS=3] [N=2000]
+#   tools/scripts/ab-env.sh DOTNET_TieredPGO=1 [ROUNDS=3] [N=2000]
 set -euo pipefail
-setting=${1:?usage: scripts/ab-env.sh NAME=VALUE [ROUNDS] [IMAGES]}
+setting=${1:?usage: tools/scripts/ab-env.sh NAME=VALUE [ROUNDS] [IMAGES]}
 rounds=${2:-3}
 images=${3:-2000}
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 test_dir=${FRUITS_TEST_DIR:-$root/../shared/data/fruits-360/Test}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

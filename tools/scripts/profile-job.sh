@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Where a job's CPU goes: runs `fruits run` over the Test split, lets it reach steady featurizing, samples
 # it with perf for SECONDS and prints the samples by library (needs perf: apt-get install linux-perf).
-#   scripts/profile-job.sh [WARMUP=30] [SECONDS=40]
+#   tools/scripts/profile-job.sh [WARMUP=30] [SECONDS=40]
 set -euo pipefail
 warmup=${1:-30}
 seconds=${2:-40}
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 test_dir=${FRUITS_TEST_DIR:-$root/../shared/data/fruits-360/Test}
 work=$(mktemp -d)
 job=

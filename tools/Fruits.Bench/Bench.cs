@@ -1,40 +1,27 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Fruits.Models;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
-using Fruits.Pipeline.Output;
-using Fruits.Pipeline.Statistics;
+using Fruits.Pipeline.Listing;
 using Fruits.Pipeline.Storage;
 using Microsoft.ML.OnnxRuntime;
 
-namespace Fruits.Client;
+namespace Fruits.Bench;
 
 /// <summary>
-/// `fruits bench`: in ONE run on one machine, the ONNX ceiling, preprocessing alone, a naive per-image
+/// `fruits-bench`: in ONE run on one machine, the ONNX ceiling, preprocessing alone, a naive per-image
 /// baseline and full jobs through Orleans, with ratios. Figures in docs/BENCHMARKS.md come from here.
 /// With --json the table lines go to stderr and stdout gets one JSON object with every figure.
 /// </summary>
-public static class BenchCommand
+public static class Bench
 {
-    public static async Task<int> RunAsync(CliArguments cli, bool json, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
     {
-        var input = Path.GetFullPath(cli.String("input") ?? Path.Combine(ModelLocations.SharedRoot() ?? ".", "data", "fruits-360", "Test"));
-        var subset = cli.Int("subset") ?? 2000;
-        var seconds = cli.Double("seconds") ?? 20;
-        var full = !cli.Has("no-full");
-        var repeat = cli.Int("repeat-to") ?? 0;
-        var probeEvery = cli.Double("probe-every") ?? 30;
-        var probeSeconds = cli.Double("probe-seconds") ?? 4;
-        var report = cli.String("report");
-        cli.RejectUnknown();
-
+        var (input, subset, seconds, full, repeat, probeEvery, probeSeconds, report, json) = settings;
         var model = await new ModelProvisioner().EnsureAsync(ModelLocations.DefaultModelPath(), ModelLocations.DefaultWeightsDirectory(), cancellationToken);
-        var files = Directory.EnumerateFiles(input, "*.*", SearchOption.AllDirectories)
-            .Where(f => f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase))
-            .Order(StringComparer.Ordinal).ToList();
+        var files = await ListImagesAsync(input, cancellationToken);
         var lines = new List<string>
         {
             $"machine: {Environment.ProcessorCount} cores, {CpuModel()}, {Environment.OSVersion}, .NET {Environment.Version}",
@@ -166,7 +153,7 @@ public static class BenchCommand
         foreach (var (name, jobInput, _) in jobs)
         {
             var before = Sample(seconds / 2);
-            var run = await RunJobProcessAsync(jobInput, Path.Combine(work, "out-" + name.Split(' ')[0]), () => Sample(probeSeconds), probeEvery, cancellationToken);
+            var run = await JobProcess.RunAsync(jobInput, Path.Combine(work, "out-" + name.Split(' ')[0]), () => Sample(probeSeconds), probeEvery, cancellationToken);
             var after = Sample(seconds / 2);
             List<double> samples = [before, .. run.CeilingSamples, after];
             var jobCeiling = samples.Average();
@@ -211,7 +198,7 @@ public static class BenchCommand
         var fullOutput = Path.Combine(work, "out-full");
         if (full && Directory.Exists(fullOutput))
         {
-            stages = await StageBenchmarksAsync(fullOutput, Print, cancellationToken);
+            stages = await StageBenchmarks.RunAsync(fullOutput, Print, cancellationToken);
         }
 
         Directory.Delete(work, recursive: true);
@@ -239,81 +226,33 @@ public static class BenchCommand
             }));
         }
 
-        return ExitCodes.Success;
+        return 0;
     }
 
-    private static async Task<object> StageBenchmarksAsync(string output, Action<string> print, CancellationToken cancellationToken)
+    /// <summary>
+    /// The images a job over <paramref name="input"/> would featurize, listed by the job's own lister, in
+    /// ordinal order of their paths (the order the subset is taken in).
+    /// </summary>
+    private static async Task<List<string>> ListImagesAsync(string input, CancellationToken cancellationToken)
     {
-        var store = new LocalObjectStore(output);
-        var parts = new List<string>();
-        await foreach (var item in store.ListAsync(OutputLayout.FeaturesPrefix, cancellationToken))
+        if (!Directory.Exists(input))
         {
-            parts.Add(item.Key);
+            throw new ArgumentException($"input folder {input} does not exist");
         }
 
-        print($"(stages) one thread, on the full job's {parts.Count} stored features parts:");
-        var clock = Stopwatch.StartNew();
-        foreach (var part in parts)
+        var files = new List<string>();
+        await foreach (var image in new ImageLister().ListAsync(new LocalObjectStore(input), cancellationToken))
         {
-            await ParquetParts.ReadAsync<FeatureRow>(store, part, cancellationToken);
+            files.Add(image.Path);
         }
 
-        var rowRead = clock.Elapsed.TotalSeconds;
-        clock.Restart();
-        var tables = new List<FeatureTable>();
-        foreach (var part in parts)
+        if (files.Count == 0)
         {
-            tables.Add(await FeatureParts.ReadAsync(store, part, cancellationToken));
+            throw new ArgumentException($"input folder {input} holds no .jpg or .jpeg images");
         }
 
-        var columnRead = clock.Elapsed.TotalSeconds;
-        print($"    read all parts: row-object serializer {rowRead:F2} s, column by column (used) {columnRead:F2} s");
-
-        var dimension = tables[0].Dimension;
-        var buffer = new MomentStatisticsBuffer(dimension);
-        var accumulator = new MomentAccumulator(dimension);
-        var images = tables.Sum(t => t.Count);
-        clock.Restart();
-        foreach (var table in tables)
-        {
-            accumulator.Add(buffer.Compute(table.FeatureBlock, table.Count));
-        }
-
-        var statisticsMs = clock.Elapsed.TotalMilliseconds / images;
-        print($"    batch statistics + merge: {statisticsMs:F3} ms per image");
-
-        var statistics = accumulator.ToStatistics();
-        clock.Restart();
-        var model = new PcaFitter().Fit(statistics, new PcaSelection());
-        var partialFit = clock.Elapsed.TotalSeconds;
-        clock.Restart();
-        var covariance = PackedTriangle.ToFull(statistics.CoMoment, dimension, 1.0 / (statistics.Count - 1));
-        var reference = PcaFitter.FullDecompositionVectors(covariance, dimension, model.K);
-        var fullFit = clock.Elapsed.TotalSeconds;
-        var worst = 0.0;
-        for (var c = 0; c < model.K; c++)
-        {
-            var dot = 0.0;
-            for (var j = c * dimension; j < (c + 1) * dimension; j++)
-            {
-                dot += model.Components[j] * reference[j];
-            }
-
-            worst = Math.Max(worst, 1 - Math.Abs(dot));
-        }
-
-        print($"    PCA fit: all eigenvalues + {model.K} vectors (used) {partialFit:F2} s, MathNet full decomposition {fullFit:F2} s; worst 1 - |cos| between their vectors {worst:E1}");
-        return new
-        {
-            parts = parts.Count,
-            read_row_serializer_seconds = rowRead,
-            read_columnar_seconds = columnRead,
-            statistics_ms_per_image = statisticsMs,
-            fit_partial_seconds = partialFit,
-            fit_full_decomposition_seconds = fullFit,
-            k = model.K,
-            worst_one_minus_cosine = worst,
-        };
+        files.Sort(StringComparer.Ordinal);
+        return files;
     }
 
     private static double Measure(double seconds, Func<(int n, Func<int> step)> setup)
@@ -378,88 +317,6 @@ public static class BenchCommand
         return files.Count / clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>
-    /// Runs one job in a child process. While it featurizes, every <paramref name="probeEvery"/> seconds the
-    /// child is stopped, <paramref name="sampleCeiling"/> measures the bare ONNX ceiling on the idle machine, and
-    /// the child continues; the paused time is taken off the job's featurize and total times. The samples so
-    /// spread over the job see the same drift of the machine's speed as the job itself.
-    /// </summary>
-    private static async Task<JobRun> RunJobProcessAsync(
-        string input,
-        string output,
-        Func<double> sampleCeiling,
-        double probeEvery,
-        CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        }
-
-        foreach (var arg in new[] { "run", "--input", input, "--output", output, "--overwrite", "--json" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = new StringBuilder();
-        var featurizing = 0.0; // fraction of images done while the job is featurizing; -1 once it is past that phase
-        var reader = Task.Run(async () =>
-        {
-            while (await process.StandardError.ReadLineAsync(cancellationToken) is { } line)
-            {
-                stderr.AppendLine(line);
-                if (FeaturizedFraction(line) is { } fraction)
-                {
-                    Volatile.Write(ref featurizing, fraction);
-                }
-            }
-        }, cancellationToken);
-
-        var samples = new List<double>();
-        var paused = 0.0;
-        var exited = process.WaitForExitAsync(cancellationToken);
-        while (ProcessSignals.Supported && probeEvery > 0
-            && await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(probeEvery), cancellationToken)) != exited)
-        {
-            // Only well inside the featurize phase (progress lines come every few seconds), so the pause
-            // belongs to that phase and not to the fit that follows it.
-            var done = Volatile.Read(ref featurizing);
-            if (done is <= 0 or >= 0.9)
-            {
-                continue;
-            }
-
-            var clock = Stopwatch.StartNew();
-            ProcessSignals.Stop(process.Id);
-            try
-            {
-                samples.Add(sampleCeiling());
-            }
-            finally
-            {
-                ProcessSignals.Continue(process.Id);
-            }
-
-            paused += clock.Elapsed.TotalSeconds;
-        }
-
-        await exited;
-        await reader;
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"bench job failed ({process.ExitCode}): {stderr}");
-        }
-
-        return new JobRun(JsonDocument.Parse(await stdout), samples, paused);
-    }
-
     private static string CpuModel()
     {
         try
@@ -470,79 +327,5 @@ public static class BenchCommand
         {
             return "unknown CPU";
         }
-    }
-
-    private sealed record OnnxLayout(int Sessions, int Threads, int Batch)
-    {
-        public override string ToString() => $"sessions={Sessions} intra-op threads={Threads} batch={Batch}";
-    }
-
-    /// <summary>From a `run --json` progress line: the fraction featurized, 0 before that phase, -1 after it; null for other lines.</summary>
-    private static double? FeaturizedFraction(string line)
-    {
-        if (!line.StartsWith('{'))
-        {
-            return null;
-        }
-
-        using var document = JsonDocument.Parse(line);
-        var progress = document.RootElement;
-        if (!progress.TryGetProperty("phase", out var phase) || !progress.TryGetProperty("images_total", out var total))
-        {
-            return null;
-        }
-
-        return phase.GetString() switch
-        {
-            "Featurizing" when total.GetInt32() > 0 => progress.GetProperty("images_done").GetInt32() / (double)total.GetInt32(),
-            "NotStarted" or "Listing" or "Featurizing" => 0,
-            _ => -1,
-        };
-    }
-
-    private sealed record JobRun(JsonDocument Result, List<double> CeilingSamples, double PausedSeconds);
-
-    /// <summary>Sessions of one layout, built and warmed once, that measure bare inference on demand.</summary>
-    private sealed class CeilingProbe : IDisposable
-    {
-        private readonly List<OnnxFeaturizer> _featurizers;
-        private readonly int _batch;
-
-        public CeilingProbe(string modelPath, OnnxLayout layout, GraphOptimizationLevel optimization = GraphOptimizationLevel.ORT_ENABLE_ALL, bool prepackWeights = true)
-        {
-            _batch = layout.Batch;
-            _featurizers = Enumerable.Range(0, layout.Sessions)
-                .Select(_ => new OnnxFeaturizer(modelPath, layout.Threads, layout.Batch, optimization, prepackWeights)).ToList();
-            foreach (var featurizer in _featurizers)
-            {
-                for (var i = 0; i < _batch; i++)
-                {
-                    var slot = featurizer.InputSlot(i);
-                    for (var j = 0; j < slot.Length; j++)
-                    {
-                        slot[j] = (j % 255) / 127.5f - 1f;
-                    }
-                }
-
-                featurizer.Run(_batch); // warm-up
-            }
-        }
-
-        public double Measure(double seconds)
-        {
-            var counts = new int[_featurizers.Count];
-            var clock = Stopwatch.StartNew();
-            Parallel.For(0, _featurizers.Count, new ParallelOptions { MaxDegreeOfParallelism = _featurizers.Count }, s =>
-            {
-                while (clock.Elapsed.TotalSeconds < seconds)
-                {
-                    _featurizers[s].Run(_batch);
-                    counts[s] += _batch;
-                }
-            });
-            return counts.Sum() / clock.Elapsed.TotalSeconds;
-        }
-
-        public void Dispose() => _featurizers.ForEach(f => f.Dispose());
     }
 }

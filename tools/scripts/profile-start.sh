@@ -2,11 +2,11 @@
 # The first seconds of a job: runs `fruits run` over the first N Test images under perf and prints, for
 # each second of the process, the share of CPU samples in ONNX Runtime, in the JIT compiler, and on the
 # runtime's background tier-1 compiler thread (".NET Tiered Com"), then the job's phases. Needs perf (apt-get install linux-perf). Extra NAME=VALUE arguments go to the job's env.
-#   scripts/profile-start.sh [N=2000] [NAME=VALUE ...]
+#   tools/scripts/profile-start.sh [N=2000] [NAME=VALUE ...]
 set -euo pipefail
 images=${1:-2000}
 shift || true
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 test_dir=${FRUITS_TEST_DIR:-$root/../shared/data/fruits-360/Test}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

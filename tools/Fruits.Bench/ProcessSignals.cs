@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Fruits.Client;
+namespace Fruits.Bench;
 
 /// <summary>Stops and continues a child process (POSIX SIGSTOP/SIGCONT), so the bench can borrow the machine mid-job.</summary>
 internal static partial class ProcessSignals

@@ -1,24 +1,40 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Storage;
 using Spectre.Console;
 
-namespace Fruits.Client;
+namespace Fruits.Client.Commands;
 
 /// <summary>`fruits inspect OUTPUT`: schema, row count, label counts and the first rows, like the seed's df.head().</summary>
-public static class InspectCommand
+public sealed class InspectCommand : FruitsCommand
 {
-    public static async Task<int> RunAsync(CliArguments cli, IAnsiConsole console, CancellationToken cancellationToken)
-    {
-        var location = StorageLocation.Parse(cli.Positionals.FirstOrDefault() ?? throw new UsageException("usage: fruits inspect OUTPUT [--label X] [--path P] [--rows N] [--json]"));
-        var label = cli.String("label");
-        var path = cli.String("path");
-        var head = cli.Int("rows") ?? 5;
-        var json = cli.Has("json");
-        cli.RejectUnknown();
+    private readonly Argument<string> _output = new("OUTPUT") { Description = "a finished job's output folder or s3://bucket/prefix" };
+    private readonly Option<string?> _label = new("--label") { Description = "only the rows of this label", HelpName = "LABEL" };
+    private readonly Option<string?> _path = new("--path") { Description = "only the rows whose image path contains this text", HelpName = "TEXT" };
+    private readonly Option<int?> _rows = NumberOptions.Integer("--rows", "how many rows to show (default 5)", "N");
 
-        var reader = new OutputReader(new ObjectStoreFactory(Microsoft.Extensions.Options.Options.Create(new S3StorageOptions())).Open(location));
+    public InspectCommand(GlobalOptions global)
+        : base("inspect", "schema, row count, label counts and the first rows of a finished job", global)
+    {
+        Arguments.Add(_output);
+        Options.Add(_label);
+        Options.Add(_path);
+        Options.Add(_rows);
+    }
+
+    protected override async Task<int> ExecuteAsync(ParseResult parse, CliSettings settings, CancellationToken cancellationToken)
+    {
+        var location = StorageLocation.Parse(parse.GetRequiredValue(_output));
+        var label = parse.GetValue(_label);
+        var path = parse.GetValue(_path);
+        var head = parse.GetValue(_rows) ?? 5;
+        var json = settings.Json;
+        var console = AnsiConsole.Console;
+
+        using var stores = OutputStores.FromConfiguration();
+        var reader = new OutputReader(stores.Open(location));
         var labels = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var first = new List<OutputRow>();
         var total = 0;

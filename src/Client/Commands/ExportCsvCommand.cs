@@ -1,27 +1,32 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Storage;
 
-namespace Fruits.Client;
+namespace Fruits.Client.Commands;
 
 /// <summary>
 /// `fruits export-csv OUTPUT FILE.csv`: the seed's final export (path, label, pca features as a JSON
 /// array string, the image as base64), streamed row by row.
 /// </summary>
-public static class ExportCsvCommand
+public sealed class ExportCsvCommand : FruitsCommand
 {
-    public static async Task<int> RunAsync(CliArguments cli, bool json, CancellationToken cancellationToken)
-    {
-        if (cli.Positionals.Count != 2)
-        {
-            throw new UsageException("usage: fruits export-csv OUTPUT FILE.csv");
-        }
+    private readonly Argument<string> _output = new("OUTPUT") { Description = "a finished job's output folder or s3://bucket/prefix" };
+    private readonly Argument<string> _file = new("FILE.csv") { Description = "the CSV file to write (replaced when it exists)" };
 
-        cli.RejectUnknown();
-        var stores = new ObjectStoreFactory(Microsoft.Extensions.Options.Options.Create(new S3StorageOptions()));
-        var reader = new OutputReader(stores.Open(StorageLocation.Parse(cli.Positionals[0])));
-        var target = Path.GetFullPath(cli.Positionals[1]);
+    public ExportCsvCommand(GlobalOptions global)
+        : base("export-csv", "path, label, pca features (a JSON array) and the image (base64) of every row, as CSV", global)
+    {
+        Arguments.Add(_output);
+        Arguments.Add(_file);
+    }
+
+    protected override async Task<int> ExecuteAsync(ParseResult parse, CliSettings settings, CancellationToken cancellationToken)
+    {
+        using var stores = OutputStores.FromConfiguration();
+        var reader = new OutputReader(stores.Open(StorageLocation.Parse(parse.GetRequiredValue(_output))));
+        var target = Path.GetFullPath(parse.GetRequiredValue(_file));
         var temporary = target + ".tmp";
         var rows = 0;
         await using (var writer = new StreamWriter(temporary, append: false, new UTF8Encoding(false)))
@@ -29,7 +34,7 @@ public static class ExportCsvCommand
             await writer.WriteLineAsync("path,label,pca_features,image_base64");
             await foreach (var row in reader.RowsAsync(cancellationToken))
             {
-                var image = await ReadImageAsync(stores, row.Path, cancellationToken);
+                var image = await ReadImageAsync(stores.Factory, row.Path, cancellationToken);
                 var pca = "[" + string.Join(",", row.PcaFeatures.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
                 await writer.WriteLineAsync($"{Csv(row.Path)},{Csv(row.Label)},{Csv(pca)},{Convert.ToBase64String(image)}");
                 rows++;
@@ -37,7 +42,7 @@ public static class ExportCsvCommand
         }
 
         File.Move(temporary, target, overwrite: true);
-        Console.WriteLine(json ? System.Text.Json.JsonSerializer.Serialize(new { rows, output = target }) : $"{rows:N0} rows written to {target}");
+        Console.WriteLine(settings.Json ? System.Text.Json.JsonSerializer.Serialize(new { rows, output = target }) : $"{rows:N0} rows written to {target}");
         return ExitCodes.Success;
     }
 

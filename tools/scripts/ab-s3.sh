@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# scripts/ab-env.sh over an S3 input: starts moto_server on a free loopback port, uploads the first N Test
+# tools/scripts/ab-env.sh over an S3 input: starts moto_server on a free loopback port, uploads the first N Test
 # images to a bucket and A/Bs the setting on jobs that read them through S3. moto runs on the same cores
 # as the job, so absolute rates are lower than against AWS; the two sides share that cost.
-#   scripts/ab-s3.sh Fruits__Featurizer__ReadAhead=0 [ROUNDS=3] [N=640]
+#   tools/scripts/ab-s3.sh Fruits__Featurizer__ReadAhead=0 [ROUNDS=3] [N=640]
 set -euo pipefail
-setting=${1:?usage: scripts/ab-s3.sh NAME=VALUE [ROUNDS] [IMAGES]}
+setting=${1:?usage: tools/scripts/ab-s3.sh NAME=VALUE [ROUNDS] [IMAGES]}
 rounds=${2:-3}
 images=${3:-640}
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 test_dir=${FRUITS_TEST_DIR:-$root/../shared/data/fruits-360/Test}
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -25,4 +25,4 @@ head -n "$images" "$work/all" | while read -r file; do
 done
 aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3 mb s3://fruits-ab >/dev/null
 aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3 cp --recursive --quiet "$work/in" s3://fruits-ab/in
-AB_INPUT=s3://fruits-ab/in "$root/scripts/ab-env.sh" "$setting" "$rounds"
+AB_INPUT=s3://fruits-ab/in "$root/tools/scripts/ab-env.sh" "$setting" "$rounds"

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using Fruits.Client.Commands;
+using Fruits.Models;
+
+namespace Fruits.Bench;
+
+/// <summary>The `fruits-bench` command line; its action runs <see cref="Bench"/>.</summary>
+public sealed class BenchCommand : RootCommand
+{
+    private readonly Option<string?> _input = new("--input")
+    {
+        Description = "the images to measure on (default: the shared Fruits-360 Test split)",
+        HelpName = "DIR",
+    };
+
+    private readonly Option<int?> _subset = NumberOptions.Integer("--subset", "images in the first, short job (default 2000)", "N");
+    private readonly Option<double?> _seconds = NumberOptions.Number("--seconds", "how long each ceiling and preprocessing measurement runs (default 20)", "SECONDS");
+    private readonly Option<bool> _noFull = new("--no-full") { Description = "skip the job over the whole input (and the stage measurements on its output)" };
+    private readonly Option<int?> _repeatTo = NumberOptions.Integer("--repeat-to", "also a job over the input linked repeatedly up to about N images", "N");
+    private readonly Option<double?> _probeEvery = NumberOptions.Number("--probe-every", "seconds between ceiling samples taken while a job is paused (default 30; 0 = none)", "SECONDS");
+    private readonly Option<double?> _probeSeconds = NumberOptions.Number("--probe-seconds", "length of each mid-job ceiling sample (default 4)", "SECONDS");
+    private readonly Option<string?> _report = new("--report") { Description = "also write the printed lines to this file", HelpName = "FILE" };
+
+    public BenchCommand()
+        : base("""
+            fruits-bench: in one run on one machine, the bare ONNX Runtime ceiling, preprocessing alone, a naive
+            per-image baseline and full `fruits run` jobs, with ratios (docs/BENCHMARKS.md)
+            """)
+    {
+        // Only --help and -h: the default's "/h" and "/?" are also valid paths on Unix.
+        foreach (var help in Options.OfType<HelpOption>().ToList())
+        {
+            Options.Remove(help);
+        }
+
+        Options.Add(new HelpOption("--help", ["-h"]));
+        Options.Add(Json);
+        Options.Add(_input);
+        Options.Add(_subset);
+        Options.Add(_seconds);
+        Options.Add(_noFull);
+        Options.Add(_repeatTo);
+        Options.Add(_probeEvery);
+        Options.Add(_probeSeconds);
+        Options.Add(_report);
+        SetAction((parse, cancellationToken) => Bench.RunAsync(Read(parse), cancellationToken));
+    }
+
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "the table lines go to stderr; stdout is one JSON object with every figure",
+    };
+
+    private BenchSettings Read(ParseResult parse) => new(
+        Path.GetFullPath(parse.GetValue(_input) ?? Path.Combine(ModelLocations.SharedRoot() ?? ".", "data", "fruits-360", "Test")),
+        parse.GetValue(_subset) ?? 2000,
+        parse.GetValue(_seconds) ?? 20,
+        !parse.GetValue(_noFull),
+        parse.GetValue(_repeatTo) ?? 0,
+        parse.GetValue(_probeEvery) ?? 30,
+        parse.GetValue(_probeSeconds) ?? 4,
+        parse.GetValue(_report),
+        parse.GetValue(Json));
+}
