@@ -19,5 +19,8 @@ public sealed record JobAttempt
     /// <summary>Batches found already stored when this attempt started.</summary>
     [Id(5)] public int BatchesResumed { get; init; }
 
+    /// <summary>Seconds the job spent storing its record during this attempt: what durability costs the job.</summary>
+    [Id(6)] public double RecordWriteSeconds { get; init; }
+
     public double ImagesPerSecond => FeaturizeSeconds > 0 ? ImagesFeaturized / FeaturizeSeconds : 0;
 }

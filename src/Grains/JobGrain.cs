@@ -447,8 +447,14 @@ public sealed partial class JobGrain(
         await _saving.WaitAsync();
         try
         {
+            var clock = Stopwatch.StartNew();
             await record.WriteStateAsync();
             _lastSave = DateTime.UtcNow;
+            if (State.Attempts.Count > 0)
+            {
+                // Counted into the record's next write: the figure describes the attempt, a write late is fine.
+                UpdateAttempt(a => a with { RecordWriteSeconds = a.RecordWriteSeconds + clock.Elapsed.TotalSeconds });
+            }
         }
         finally
         {

@@ -1,7 +1,0 @@
-namespace Fruits.Tests.Clustering;
-
-[CollectionDefinition(Name)]
-public sealed class DynamoDbClusteringCollection : ICollectionFixture<DynamoDbMotoFixture>
-{
-    public const string Name = "dynamodb clustering";
-}

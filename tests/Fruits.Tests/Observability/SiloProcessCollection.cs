@@ -1,7 +1,0 @@
-namespace Fruits.Tests.Observability;
-
-[CollectionDefinition(Name)]
-public sealed class SiloProcessCollection : ICollectionFixture<SiloProcessFixture>
-{
-    public const string Name = "observed silo process";
-}

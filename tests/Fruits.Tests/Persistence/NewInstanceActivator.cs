@@ -1,8 +1,0 @@
-using Orleans.Serialization.Activators;
-
-namespace Fruits.Tests.Persistence;
-
-public sealed class NewInstanceActivator<T> : IActivator<T>
-{
-    public T Create() => Activator.CreateInstance<T>();
-}

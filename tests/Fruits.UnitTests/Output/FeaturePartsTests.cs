@@ -1,0 +1,115 @@
+using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Storage;
+
+namespace Fruits.UnitTests.Output;
+
+/// <summary>The columnar part writer must produce exactly what the row serializer and DuckDB read.</summary>
+public sealed class FeaturePartsTests : IDisposable
+{
+    private const int Dimension = 1280;
+    private readonly TempDirectory _directory = new("fruits-parts");
+    private readonly LocalObjectStore _store;
+
+    public FeaturePartsTests() => _store = new LocalObjectStore(_directory.Path);
+
+    [Fact]
+    public async Task Features_round_trip_and_match_the_row_serializer()
+    {
+        var table = Table(5, seed: 1);
+        await FeatureParts.WriteAsync(_store, "features.parquet", table);
+
+        var back = await FeatureParts.ReadAsync(_store, "features.parquet");
+        Assert.Equal(table.Paths, back.Paths);
+        Assert.Equal(table.Labels, back.Labels);
+        Assert.Equal(Dimension, back.Dimension);
+        Assert.True(table.FeatureBlock.SequenceEqual(back.FeatureBlock));
+
+        // The row-object reader sees the same rows, so both writers are interchangeable.
+        var rows = await ParquetParts.ReadAsync<FeatureRow>(_store, "features.parquet");
+        Assert.Equal(5, rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            Assert.Equal(table.Paths[i], rows[i].Path);
+            Assert.True(table.Row(i).SequenceEqual(rows[i].Features));
+        }
+    }
+
+    [Fact]
+    public async Task Reads_parts_written_by_the_row_serializer()
+    {
+        var table = Table(3, seed: 2);
+        var rows = Enumerable.Range(0, table.Count)
+            .Select(i => new FeatureRow { Path = table.Paths[i], Label = table.Labels[i], Features = table.Row(i).ToArray() })
+            .ToList();
+        await ParquetParts.WriteAsync(_store, "rows.parquet", rows);
+
+        var back = await FeatureParts.ReadAsync(_store, "rows.parquet");
+        Assert.Equal(table.Paths, back.Paths);
+        Assert.True(table.FeatureBlock.SequenceEqual(back.FeatureBlock));
+    }
+
+    [Fact]
+    public async Task Projected_part_has_the_seed_schema_in_duckdb()
+    {
+        const int k = 7;
+        var table = Table(4, seed: 3);
+        var pca = Enumerable.Range(0, table.Count * k).Select(i => i * 0.5f - 3f).ToArray();
+        await FeatureParts.WriteProjectedAsync(_store, "part-000000.parquet", table, pca, k);
+
+        using var duck = new DuckDb();
+        var file = DuckDb.Quote(_directory.Combine("part-000000.parquet"));
+        var schema = duck.Rows($"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {file})")
+            .Select(r => $"{r[0]} {r[1]}").ToList();
+        Assert.Equal(["path VARCHAR", "label VARCHAR", "features FLOAT[]", "pca_features FLOAT[]"], schema);
+
+        var rows = duck.Rows($"SELECT path, label, len(features), features[1], features[{Dimension}], pca_features FROM {file} ORDER BY path");
+        Assert.Equal(table.Count, rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            Assert.Equal(table.Paths[i], rows[i][0]);
+            Assert.Equal(table.Labels[i], rows[i][1]);
+            Assert.Equal((long)Dimension, Convert.ToInt64(rows[i][2], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(table.Row(i)[0], (float)rows[i][3]!);
+            Assert.Equal(table.Row(i)[Dimension - 1], (float)rows[i][4]!);
+            Assert.Equal(pca.AsSpan(i * k, k).ToArray(), ((System.Collections.IEnumerable)rows[i][5]!).Cast<float>().ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task Empty_part_round_trips()
+    {
+        await FeatureParts.WriteAsync(_store, "empty.parquet", new FeatureTable([], [], [], Dimension));
+        var back = await FeatureParts.ReadAsync(_store, "empty.parquet");
+        Assert.Equal(0, back.Count);
+    }
+
+    [Fact]
+    public async Task Ragged_feature_lists_are_refused()
+    {
+        var rows = new List<FeatureRow>
+        {
+            new() { Path = "a.jpg", Label = "A", Features = [1f, 2f, 3f] },
+            new() { Path = "b.jpg", Label = "A", Features = [1f, 2f] },
+            new() { Path = "c.jpg", Label = "A", Features = [1f] },
+        };
+        await ParquetParts.WriteAsync(_store, "ragged.parquet", rows);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => FeatureParts.ReadAsync(_store, "ragged.parquet"));
+        Assert.Contains("ragged.parquet", error.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _directory.Dispose();
+
+    private static FeatureTable Table(int rows, int seed)
+    {
+        var random = new Random(seed);
+        var features = new float[rows * Dimension];
+        for (var i = 0; i < features.Length; i++)
+        {
+            features[i] = (float)random.NextDouble() * 6f;
+        }
+
+        var paths = Enumerable.Range(0, rows).Select(i => $"Apple {seed}/img_{i:D3}.jpg").ToList();
+        var labels = paths.Select(p => p.Split('/')[0]).ToList();
+        return new FeatureTable(paths, labels, features, Dimension);
+    }
+}
