@@ -1,3 +1,4 @@
+using Fruits.Grains.Hosting;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -5,8 +6,8 @@ using Microsoft.Extensions.Hosting;
 namespace Fruits.Client;
 
 /// <summary>
-/// Opens a finished job's output, or its images, with the storage settings a job uses: the same
-/// <see cref="ObjectStoreFactory"/> with <see cref="S3StorageOptions"/> bound from "Fruits:S3" in the same
+/// Opens a finished job's output, or its images, with the storage settings a job uses: the same registration as
+/// the silo's (<see cref="ObjectStoreServiceCollectionExtensions.AddFruitsObjectStores"/>), bound in the same
 /// configuration sources as the silo (appsettings.json beside the executable, then Fruits__S3__… environment
 /// variables), so `inspect` and `export-csv` reach the S3 endpoint the job wrote to.
 /// </summary>
@@ -25,8 +26,7 @@ public sealed class OutputStores : IDisposable
     public static OutputStores FromConfiguration()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Services.AddOptions<S3StorageOptions>().BindConfiguration(S3StorageOptions.Section);
-        builder.Services.AddSingleton<IObjectStoreFactory, ObjectStoreFactory>();
+        builder.Services.AddFruitsObjectStores();
         return new OutputStores(builder.Build());
     }
 

@@ -539,12 +539,11 @@ public sealed partial class JobGrain(
         return result;
     }
 
-    private async Task Timed(string phase, Func<Task> action)
+    private Task Timed(string phase, Func<Task> action) => Timed(phase, async () =>
     {
-        var clock = Stopwatch.StartNew();
         await action();
-        _phaseSeconds[phase] = clock.Elapsed.TotalSeconds;
-    }
+        return true;
+    });
 
     private JobStatus Snapshot()
     {

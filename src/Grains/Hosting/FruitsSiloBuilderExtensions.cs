@@ -1,5 +1,4 @@
 using Fruits.Grains.Placement;
-using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -16,8 +15,7 @@ public static class FruitsSiloBuilderExtensions
             options.Configure(configure);
         }
 
-        builder.Services.AddOptions<S3StorageOptions>().BindConfiguration(S3StorageOptions.Section);
-        builder.Services.AddSingleton<IObjectStoreFactory, ObjectStoreFactory>();
+        builder.Services.AddFruitsObjectStores();
         builder.Services.AddSingleton<FeaturizerModel>();
         builder.Services.AddSingleton<FeaturizerSessionPool>();
         builder.Services.AddOptions<SiloReadinessOptions>().BindConfiguration(SiloReadinessOptions.Section).ValidateOnStart();
