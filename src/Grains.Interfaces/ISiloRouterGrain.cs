@@ -27,6 +27,10 @@ public interface ISiloRouterGrain : IGrainWithStringKey
     [Alias("TakeStatistics"), ResponseTimeout("00:05:00")]
     Task<SiloStatistics> TakeStatistics(string jobId);
 
+    /// <summary>Whether an activation on this silo runs an attempt of the job now.</summary>
+    [Alias("IsDriving")]
+    Task<bool> IsDriving(string jobId);
+
     /// <summary>Drops whatever this silo holds for the job: a new attempt starts from the stored parts.</summary>
     [Alias("ForgetJob")]
     Task ForgetJob(string jobId);

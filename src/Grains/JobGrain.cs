@@ -23,6 +23,8 @@ public sealed partial class JobGrain(
     IOptions<JobsOptions> options,
     IOptions<Orleans.Hosting.ReminderOptions> reminderOptions,
     ILocalSiloDetails silo,
+    IClusterMembershipService membership,
+    DrivenJobs drivenJobs,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
 {
     private const string ResumeReminder = "resume";
@@ -57,7 +59,7 @@ public sealed partial class JobGrain(
                 throw new InvalidOperationException($"job {JobId} already exists with a different spec");
             }
 
-            if (State.Phase == JobPhase.Completed || _run is not null)
+            if (State.Phase == JobPhase.Completed || _run is not null || await IsDrivenElsewhereAsync())
             {
                 return Snapshot();
             }
@@ -136,6 +138,11 @@ public sealed partial class JobGrain(
         {
             await UnregisterResumeReminderAsync();
         }
+        else if (_run is null && await IsDrivenElsewhereAsync())
+        {
+            LogDrivenElsewhere(JobId, State.Driver!);
+            DeactivateOnIdle();
+        }
         else if (_run is null)
         {
             LogResuming(JobId, State.Attempts.Count + 1);
@@ -147,6 +154,11 @@ public sealed partial class JobGrain(
     {
         // The silo is stopping or the activation is being moved: stop handing out batches. The record stays
         // unfinished, so the reminder resumes the job on a silo that is up.
+        if (_run is not null)
+        {
+            LogDeactivating(JobId, reason.ReasonCode.ToString(), reason.Description);
+        }
+
         _stop?.Cancel();
         return Task.CompletedTask;
     }
@@ -156,7 +168,33 @@ public sealed partial class JobGrain(
         _stop = new CancellationTokenSource();
         _cancelRequested = false;
         DelayDeactivation(TimeSpan.FromDays(7));
+        drivenJobs.Add(JobId);
         _run = RunAsync(clearOutput, _stop.Token);
+    }
+
+    /// <summary>
+    /// True when the stored record names another silo as the job's driver and that silo says an activation there
+    /// runs the job: then this activation is a duplicate (the grain directory may briefly keep two while silos come
+    /// and go) and must not start an attempt of its own.
+    /// </summary>
+    private async Task<bool> IsDrivenElsewhereAsync()
+    {
+        await record.ReadStateAsync();
+        if (State.IsFinished || State.Driver is not { } driver || driver == silo.SiloAddress.ToParsableString()
+            || membership.CurrentSnapshot.GetSiloStatus(SiloAddress.FromParsableString(driver)) != SiloStatus.Active)
+        {
+            return false;
+        }
+
+        try
+        {
+            return await GrainFactory.GetGrain<ISiloRouterGrain>(driver).IsDriving(JobId).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A driver that cannot answer cannot drive the job either.
+            return false;
+        }
     }
 
     private async Task ValidateAsync(JobSpec spec, bool checkFinished)
@@ -190,6 +228,7 @@ public sealed partial class JobGrain(
         using var scope = logger.BeginJobScope(JobId);
         var spec = State.Spec!;
         State.Attempts.Add(new JobAttempt { Attempt = State.Attempts.Count + 1, StartedUtc = DateTime.UtcNow });
+        State.Driver = silo.SiloAddress.ToParsableString();
         State.ImagesDone = State.ImagesFailed = State.BatchesDone = 0;
         _phaseSeconds.Clear();
         _featurizeClock.Reset();
@@ -218,6 +257,7 @@ public sealed partial class JobGrain(
         finally
         {
             _run = null;
+            drivenJobs.Remove(JobId);
         }
     }
 
@@ -567,7 +607,7 @@ public sealed partial class JobGrain(
             Input = State.Spec?.Input.Uri,
             Output = State.Spec?.Output.Uri,
             Running = _run is not null,
-            Silo = silo.SiloAddress.ToParsableString(),
+            Silo = _run is null && State.Driver is { } driver && !State.IsFinished ? driver : silo.SiloAddress.ToParsableString(),
         };
     }
 
@@ -579,6 +619,12 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} cancelled; its stored batches are kept for a resubmission")]
     private partial void LogCancelled(string jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} is driven by silo {Driver}; this activation leaves it alone")]
+    private partial void LogDrivenElsewhere(string jobId, string driver);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: its running activation is deactivated ({Code}: {Reason})")]
+    private partial void LogDeactivating(string jobId, string code, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} resuming (attempt {Attempt}): no silo was driving it")]
     private partial void LogResuming(string jobId, int attempt);

@@ -33,5 +33,8 @@ public sealed class JobState
 
     [Id(12)] public int BatchesDone { get; set; }
 
+    /// <summary>The silo whose activation drives the job's current attempt.</summary>
+    [Id(13)] public string? Driver { get; set; }
+
     public bool IsFinished => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
 }

@@ -11,6 +11,7 @@ public sealed partial class SiloRouterGrain(
     SiloWorkload workload,
     SiloStatisticsStore statistics,
     FeaturizerReadiness readiness,
+    DrivenJobs drivenJobs,
     ILogger<SiloRouterGrain> logger) : Grain, ISiloRouterGrain
 {
     /// <summary>Not ready while draining for shutdown; otherwise as the featurizer's model and sessions allow.</summary>
@@ -30,6 +31,8 @@ public sealed partial class SiloRouterGrain(
         ForwardAsync("statistics rebuild", request.JobId, request.BatchIndex, () => GrainFactory.GetGrain<IPartStatisticsGrain>(0).RebuildStatistics(request));
 
     public Task<SiloStatistics> TakeStatistics(string jobId) => Task.FromResult(statistics.Take(jobId));
+
+    public Task<bool> IsDriving(string jobId) => Task.FromResult(drivenJobs.Contains(jobId));
 
     public Task ForgetJob(string jobId)
     {

@@ -26,6 +26,7 @@ public static class FruitsSiloBuilderExtensions
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
         builder.Services.AddSingleton<SiloStatisticsStore>();
         builder.Services.AddSingleton<SiloWorkload>();
+        builder.Services.AddSingleton<DrivenJobs>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrain>();
         builder.AddPlacementDirector<SiloBoundPlacementStrategy, SiloBoundPlacementDirector>();
         builder.AddIncomingGrainCallFilter<StorageFaultFilter>();

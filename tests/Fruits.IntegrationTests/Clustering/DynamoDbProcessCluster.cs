@@ -44,6 +44,7 @@ public sealed class DynamoDbProcessCluster(MotoServer moto, string clusterId, st
         ["AWS_REGION"] = "us-east-1",
         ["AWS_ENDPOINT_URL_S3"] = moto.Endpoint,
         ["Serilog__MinimumLevel__Default"] = "Warning",
+        ["Serilog__MinimumLevel__Override__Fruits"] = "Information",
     };
 
     /// <param name="settings">Settings of this silo only, over the cluster's (a silo with another model, say).</param>

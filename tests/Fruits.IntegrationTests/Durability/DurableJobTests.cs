@@ -90,8 +90,10 @@ public sealed class DurableJobTests : IAsyncLifetime
         await JobAssertions.WaitForSuccessAsync(output, JobTimeout, () => Logs(cluster));
         var summary = await JobAssertions.AssertCompleteAndExactAsync(output, _input, Images);
 
-        // The job never stopped: one attempt, every batch featurized once (none lost, none counted twice).
-        Assert.Equal(1, summary.GetProperty("attempts").GetInt32());
+        // Every batch featurized once: none lost, none counted twice. The job keeps its attempt unless the leaving
+        // silo held the job's grain directory entry: Orleans then deactivates the job's activation as the silo shuts
+        // down, and the job resumes from its stored batches in a second attempt.
+        Assert.True(summary.GetProperty("attempts").GetInt32() is 1 or 2, $"{summary}\n{Logs(cluster)}");
         Assert.Equal(Batches, summary.GetProperty("batches_per_silo").EnumerateObject().Sum(p => p.Value.GetInt32()));
     }
 
@@ -253,5 +255,5 @@ public sealed class DurableJobTests : IAsyncLifetime
     }
 
     private static string Logs(DynamoDbProcessCluster cluster) =>
-        string.Join("\n--- silo ---\n", cluster.Silos.Select(s => string.Join('\n', s.Output.Split('\n').TakeLast(40))));
+        string.Join("\n--- silo ---\n", cluster.Silos.Select(s => string.Join('\n', s.Output.Split('\n').TakeLast(150))));
 }
