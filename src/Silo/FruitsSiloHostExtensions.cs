@@ -89,6 +89,10 @@ public static class FruitsSiloHostExtensions
                 o.ServiceId = hosting.ServiceId;
             });
             silo.UseDynamoDBClustering(options => options.Bind(configuration.GetSection(DynamoDBSection)));
+
+            // How fast the cluster declares lost silos dead ("Fruits:Silo:Membership", Orleans' own option names):
+            // jobs whose grains lived there wait for it.
+            silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
         }
         else if (string.Equals(hosting.Clustering, SiloHostingOptions.Localhost, StringComparison.OrdinalIgnoreCase))
         {
@@ -121,6 +125,9 @@ public static class FruitsSiloHostExtensions
 
     /// <summary>The configuration section bound to the DynamoDB clustering and gateway options.</summary>
     public const string DynamoDBSection = "Fruits:DynamoDB";
+
+    /// <summary>The configuration section bound to Orleans' <see cref="ClusterMembershipOptions"/> on a DynamoDB cluster.</summary>
+    public const string MembershipSection = "Fruits:Silo:Membership";
 
     /// <summary>Serilog from "Serilog" configuration; "Fruits:LogFormat" = "json" gives compact JSON for CloudWatch.</summary>
     public static IHostApplicationBuilder AddFruitsLogging(this IHostApplicationBuilder builder)

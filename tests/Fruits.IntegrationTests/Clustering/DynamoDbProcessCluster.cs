@@ -39,6 +39,10 @@ public sealed class DynamoDbProcessCluster(MotoServer moto, string clusterId, st
         ["Fruits__DynamoDB__Storage__TableName"] = "fruits-jobs-tests",
         ["Fruits__DynamoDB__Reminders__TableName"] = "fruits-reminders-tests",
         ["Fruits__Featurizer__MaxConcurrentBatches"] = "1",
+
+        // Silos killed in a test stop writing their liveness row; the survivors may declare them dead alone once
+        // those rows are stale (2 missed publishes), here after 20 s instead of a minute.
+        ["Fruits__Silo__Membership__IAmAliveTablePublishTimeout"] = "00:00:10",
         ["AWS_ACCESS_KEY_ID"] = "testing",
         ["AWS_SECRET_ACCESS_KEY"] = "testing",
         ["AWS_REGION"] = "us-east-1",
