@@ -52,9 +52,10 @@ public sealed class ServeCommand : FruitsCommand
             Console.Error.WriteLine($"fruits: classifying against {output} ({summary.Rows:N0} images, {summary.Labels} labels, {summary.Dimensions} dimensions, {summary.BytesPerRow:F0} bytes a row) on {url} (Ctrl+C stops)");
         }
 
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, cluster.Stopping);
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
+            await Task.Delay(Timeout.Infinite, stop.Token);
         }
         catch (OperationCanceledException)
         {

@@ -19,6 +19,7 @@ public sealed class ClassifierFixture : IAsyncLifetime
     public const int RowsPerShard = 40;
 
     private readonly TempDirectory _temp = new();
+    private Task<ServeProcess>? _server;
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -35,6 +36,12 @@ public sealed class ClassifierFixture : IAsyncLifetime
     public string PlantedFrom { get; private set; } = "";
 
     public string Combine(string name) => _temp.Combine(name);
+
+    /// <summary>One `fruits serve` of the output for every HTTP test, with a small body limit to test 413 against.</summary>
+    public Task<ServeProcess> ServerAsync() =>
+        _server ??= ServeProcess.StartAsync(Output, new Dictionary<string, string> { ["Fruits__Classify__MaxBodyBytes"] = MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    public const int MaxBodyBytes = 1_000_000;
 
     public async Task InitializeAsync()
     {
@@ -80,6 +87,11 @@ public sealed class ClassifierFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_server is { IsCompletedSuccessfully: true })
+        {
+            await (await _server).DisposeAsync();
+        }
+
         await Cluster.DisposeAsync();
         _temp.Dispose();
     }
