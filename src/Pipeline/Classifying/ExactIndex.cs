@@ -12,6 +12,7 @@ namespace Fruits.Pipeline.Classifying;
 public sealed class ExactIndex
 {
     private readonly float[] _rows;
+    private readonly int _stride;
     private readonly int[] _labelIds;
     private readonly string[] _labels;
     private readonly string[] _paths;
@@ -30,7 +31,21 @@ public sealed class ExactIndex
         }
 
         Dimension = dimension;
-        _rows = rows;
+        // Rows padded with zeros to whole SIMD vectors: no scalar tail per row, and the padding adds nothing to a distance.
+        _stride = (dimension + Vector<float>.Count - 1) / Vector<float>.Count * Vector<float>.Count;
+        if (_stride == dimension)
+        {
+            _rows = rows;
+        }
+        else
+        {
+            _rows = new float[labels.Count * _stride];
+            for (var r = 0; r < labels.Count; r++)
+            {
+                rows.AsSpan(r * dimension, dimension).CopyTo(_rows.AsSpan(r * _stride));
+            }
+        }
+
         _paths = [.. paths];
         _pathSet = new HashSet<string>(_paths, StringComparer.Ordinal);
         // Labels repeat thousands of times: one id per row, one string per label.
@@ -78,12 +93,13 @@ public sealed class ExactIndex
         }
 
         const int setEntry = 24;
-        return (Dimension * sizeof(float)) + sizeof(int) + setEntry + ((double)pathBytes / Count);
+        return (_stride * sizeof(float)) + sizeof(int) + setEntry + ((double)pathBytes / Count);
     }
 
     public bool Contains(string path) => _pathSet.Contains(path);
 
     /// <summary>The <paramref name="count"/> rows nearest to <paramref name="query"/>, nearest first; ties keep row order.</summary>
+    /// <remarks>A large index is scanned in one slice per core, each slice's nearest merged: a query's latency, not just throughput, scales with cores.</remarks>
     public IReadOnlyList<NearestRow> Search(ReadOnlySpan<float> query, int count)
     {
         if (query.Length != Dimension)
@@ -98,15 +114,43 @@ public sealed class ExactIndex
             return [];
         }
 
-        Span<float> bestDistance = count <= 256 ? stackalloc float[count] : new float[count];
-        Span<int> bestRow = count <= 256 ? stackalloc int[count] : new int[count];
-        bestDistance.Fill(float.PositiveInfinity);
-        bestRow.Fill(-1);
+        var padded = new float[_stride];
+        query.CopyTo(padded);
+        var slices = Count >= ParallelRows ? Math.Min(Environment.ProcessorCount, Count / (ParallelRows / 4)) : 1;
+        var found = new (float Distance, int Row)[slices][];
+        if (slices == 1)
+        {
+            found[0] = Scan(padded, count, 0, Count);
+        }
+        else
+        {
+            Parallel.For(0, slices, s => found[s] = Scan(padded, count, (int)((long)Count * s / slices), (int)((long)Count * (s + 1) / slices)));
+        }
+
+        return found.SelectMany(f => f)
+            .Where(f => f.Row >= 0)
+            .OrderBy(f => f.Distance)
+            .ThenBy(f => f.Row)
+            .Take(count)
+            .Select(f => new NearestRow(_paths[f.Row], _labels[_labelIds[f.Row]], MathF.Sqrt(f.Distance)))
+            .ToList();
+    }
+
+    /// <summary>Rows from which a query is scanned in parallel slices.</summary>
+    public const int ParallelRows = 65_536;
+
+    private (float Distance, int Row)[] Scan(float[] query, int count, int first, int end)
+    {
+        var bestDistance = new float[count];
+        var bestRow = new int[count];
+        Array.Fill(bestDistance, float.PositiveInfinity);
+        Array.Fill(bestRow, -1);
         var worst = float.PositiveInfinity;
         var rows = _rows.AsSpan();
-        for (var r = 0; r < Count; r++)
+        var q = query.AsSpan();
+        for (var r = first; r < end; r++)
         {
-            var d = SquaredDistance(query, rows.Slice(r * Dimension, Dimension));
+            var d = SquaredDistance(q, rows.Slice(r * _stride, _stride));
             if (d >= worst)
             {
                 continue;
@@ -126,11 +170,10 @@ public sealed class ExactIndex
             worst = bestDistance[count - 1];
         }
 
-        var result = new NearestRow[count];
+        var result = new (float, int)[count];
         for (var i = 0; i < count; i++)
         {
-            var row = bestRow[i];
-            result[i] = new NearestRow(_paths[row], _labels[_labelIds[row]], MathF.Sqrt(bestDistance[i]));
+            result[i] = (bestDistance[i], bestRow[i]);
         }
 
         return result;

@@ -5,13 +5,13 @@ namespace Fruits.UnitTests.Classifying;
 public sealed class ExactIndexTests
 {
     [Theory]
-    [InlineData(3)]
-    [InlineData(8)]
-    [InlineData(37)]
-    public void Search_answers_the_rows_a_brute_force_sort_answers(int dimension)
+    [InlineData(3, 500)]
+    [InlineData(8, 500)]
+    [InlineData(37, 500)]
+    [InlineData(5, ExactIndex.ParallelRows + 3000)] // scanned in parallel slices
+    public void Search_answers_the_rows_a_brute_force_sort_answers(int dimension, int rows)
     {
         var random = new Random(dimension);
-        const int rows = 500;
         var data = new float[rows * dimension];
         for (var i = 0; i < data.Length; i++)
         {
