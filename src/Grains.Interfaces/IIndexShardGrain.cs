@@ -12,4 +12,8 @@ public interface IIndexShardGrain : IGrainWithStringKey
 
     [Alias("Contains"), ResponseTimeout("00:10:00")]
     Task<bool> Contains(IndexShardSpec spec, string path);
+
+    /// <summary>Drops the rows now: the output was rewritten and a shard of its new version holds them.</summary>
+    [Alias("Unload")]
+    Task Unload();
 }

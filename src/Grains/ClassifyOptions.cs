@@ -16,4 +16,7 @@ public sealed class ClassifyOptions
     /// shard; a larger output spreads its shards over the cluster's silos.
     /// </summary>
     public int RowsPerShard { get; set; } = 250_000;
+
+    /// <summary>How often a loaded index checks that its output was not rewritten since (one metadata read).</summary>
+    public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -36,6 +36,13 @@ public sealed partial class IndexShardGrain(
 
     public async Task<bool> Contains(IndexShardSpec spec, string path) => (await IndexAsync(spec)).Contains(path);
 
+    public Task Unload()
+    {
+        _loading = null;
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
     private Task<ExactIndex> IndexAsync(IndexShardSpec spec)
     {
         var loading = _loading;

@@ -20,6 +20,7 @@ public sealed partial class OutputIndexGrain(
     ILogger<OutputIndexGrain> logger) : Grain, IOutputIndexGrain
 {
     private Task<Loaded>? _loading;
+    private DateTime _checkedUtc;
 
     public async Task<IndexSummary> Open()
     {
@@ -70,16 +71,65 @@ public sealed partial class OutputIndexGrain(
         }
     }
 
-    private Task<Loaded> LoadedAsync()
+    private async Task<Loaded> LoadedAsync()
     {
         var loading = _loading;
         if (loading is null || (loading.IsCompleted && (!loading.IsCompletedSuccessfully || !loading.Result.Summary.Found)))
         {
             // A missing or unfinished output may be finished by the next request: only a loaded index is kept.
             _loading = loading = LoadAsync();
+            _checkedUtc = DateTime.UtcNow;
+            return await loading;
         }
 
-        return loading;
+        if (!loading.IsCompleted || DateTime.UtcNow - _checkedUtc < options.Value.RecheckInterval)
+        {
+            return await loading;
+        }
+
+        // A job re-run over the same output (--overwrite) replaces its rows: one metadata read now and then
+        // notices, instead of serving the old rows until the grain is deactivated.
+        _checkedUtc = DateTime.UtcNow;
+        var loaded = loading.Result;
+        string? generation;
+        try
+        {
+            generation = await GenerationAsync(stores.Open(StorageLocation.Parse(this.GetPrimaryKeyString())));
+        }
+        catch (StorageException e) when (e.IsTransient)
+        {
+            return loaded;
+        }
+
+        if (generation == loaded.Generation)
+        {
+            return loaded;
+        }
+
+        if (_loading == loading)
+        {
+            LogReloading(this.GetPrimaryKeyString());
+            _loading = LoadAsync();
+            foreach (var shard in loaded.Shards)
+            {
+                try
+                {
+                    await shard.Grain.Unload();
+                }
+                catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+                {
+                    // Its silo is gone, and its rows with it.
+                }
+            }
+        }
+
+        return await _loading!;
+    }
+
+    private static async Task<string?> GenerationAsync(IObjectStore store)
+    {
+        var success = await store.TryGetInfoAsync(OutputLayout.Success);
+        return success is { } info ? info.Version ?? info.Size.ToString(CultureInfo.InvariantCulture) : null;
     }
 
     private async Task<Loaded> LoadAsync()
@@ -97,8 +147,7 @@ public sealed partial class OutputIndexGrain(
                 return Missing(uri, $"{store.Root} holds no finished job (no {OutputLayout.PcaModel})");
             }
 
-            var success = await store.TryGetInfoAsync(OutputLayout.Success);
-            generation = success?.Version ?? success?.Size.ToString(CultureInfo.InvariantCulture) ?? "0";
+            generation = await GenerationAsync(store) ?? "0";
         }
         catch (StorageException e) when (!e.IsTransient)
         {
@@ -134,7 +183,7 @@ public sealed partial class OutputIndexGrain(
         var bytesPerRow = total == 0 ? 0 : summaries.Sum(s => s.BytesPerRow * s.Rows) / total;
         var labels = summaries.SelectMany(s => s.Labels).Distinct(StringComparer.Ordinal).Count();
         LogLoaded(uri, total, dimensions, shards.Count, bytesPerRow, string.Join(", ", summaries.Select(s => s.Silo).Distinct()));
-        return new Loaded(new IndexSummary(uri, null, total, dimensions, shards.Count, bytesPerRow, labels), shards);
+        return new Loaded(new IndexSummary(uri, null, total, dimensions, shards.Count, bytesPerRow, labels), shards, generation);
     }
 
     private Shard NewShard(string uri, string generation, int index, List<string> parts)
@@ -146,15 +195,18 @@ public sealed partial class OutputIndexGrain(
     private Loaded Missing(string uri, string problem)
     {
         LogMissing(uri, problem);
-        return new Loaded(new IndexSummary(uri, problem, 0, 0, 0, 0, 0), []);
+        return new Loaded(new IndexSummary(uri, problem, 0, 0, 0, 0, 0), [], null);
     }
 
     private sealed record Shard(string Key, IIndexShardGrain Grain, IndexShardSpec Spec);
 
-    private sealed record Loaded(IndexSummary Summary, IReadOnlyList<Shard> Shards);
+    private sealed record Loaded(IndexSummary Summary, IReadOnlyList<Shard> Shards, string? Generation);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Index of {Output}: {Rows} rows of {Dimensions} dimensions in {Shards} shards, {BytesPerRow:F0} bytes a row, on {Silos}")]
     private partial void LogLoaded(string output, long rows, int dimensions, int shards, double bytesPerRow, string silos);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Index of {Output}: the output was rewritten, reloading")]
+    private partial void LogReloading(string output);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No index of {Output}: {Problem}")]
     private partial void LogMissing(string output, string problem);

@@ -78,6 +78,31 @@ public sealed class ClassifierClusterTests(ClassifierFixture fixture)
     }
 
     [Fact]
+    public async Task An_output_rewritten_in_place_is_reloaded_by_the_next_query()
+    {
+        var copy = fixture.Combine($"rewritten-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(fixture.Output))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        var index = fixture.Cluster.GrainFactory.GetGrain<IOutputIndexGrain>(StorageLocation.Parse(copy).Uri);
+        var before = await index.Open();
+        Assert.Equal((ClassifierFixture.Labels * ClassifierFixture.PerLabel) + 1, before.Rows);
+
+        // What a re-run with fewer images leaves: one part fewer and a new _SUCCESS.
+        var part = Directory.GetFiles(copy, "part-*.parquet").Order(StringComparer.Ordinal).First();
+        var removed = (await Fruits.Pipeline.Output.ParquetParts.ReadAsync<Fruits.Pipeline.Output.OutputRow>(new LocalObjectStore(copy), Path.GetFileName(part))).Count;
+        File.Delete(part);
+        await File.WriteAllTextAsync(Path.Combine(copy, "_SUCCESS"), "rewritten\n");
+
+        var after = await index.Open();
+        Assert.Equal(before.Rows - removed, after.Rows);
+        Assert.NotEqual(0, removed);
+    }
+
+    [Fact]
     public async Task A_silo_dies_between_queries_and_the_next_query_still_answers()
     {
         var classifier = fixture.Cluster.GrainFactory.GetGrain<IClassifyGrain>(0);

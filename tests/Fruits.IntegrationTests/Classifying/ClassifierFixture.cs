@@ -100,7 +100,12 @@ public sealed class ClassifierFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder siloBuilder) =>
             siloBuilder.UseFruitsPipeline(o => o.MaxConcurrentBatches = 1)
-                .UseFruitsClassifier(o => o.RowsPerShard = RowsPerShard)
+                .UseFruitsClassifier(o =>
+                {
+                    o.RowsPerShard = RowsPerShard;
+                    // Every query checks whether its output was rewritten, so a test can rewrite one.
+                    o.RecheckInterval = TimeSpan.Zero;
+                })
                 .AddMemoryGrainStorage(JobsOptions.StorageName)
                 .UseInMemoryReminderService();
     }
