@@ -51,12 +51,10 @@ public sealed class ClassifierFixture : IAsyncLifetime
         var heldOut = new List<(string, string)>();
         foreach (var label in labels)
         {
-            // Far from the input's frames in the video's order: the 30th and 45th images, or the last ones.
-            var files = Directory.GetFiles(Path.Combine(TestPaths.TestImagesRoot, label), "*.jpg").Order(StringComparer.Ordinal).Skip(PerLabel).ToList();
-            foreach (var at in new[] { 18, 33 })
-            {
-                heldOut.Add((files[Math.Min(at, files.Count - 1 - (at == 18 ? 1 : 0))], label));
-            }
+            // Images the job never saw: the 31st and 46th of the label's folder in path order (every folder has over 100).
+            var files = Directory.GetFiles(Path.Combine(TestPaths.TestImagesRoot, label), "*.jpg").Order(StringComparer.Ordinal).ToList();
+            heldOut.Add((files[30], label));
+            heldOut.Add((files[45], label));
         }
 
         HeldOut = heldOut;
