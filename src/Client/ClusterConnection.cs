@@ -26,12 +26,21 @@ public sealed class ClusterConnection : IAsyncDisposable
 
     public IClusterClient Grains { get; }
 
+    /// <summary>Cancelled when the host is asked to stop (SIGTERM): a command that runs until stopped waits on it.</summary>
+    public CancellationToken Stopping => _host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+
     /// <summary>A local silo on free ports, so it never collides with a standalone one.</summary>
     /// <param name="dashboardPort">Serve the Orleans Dashboard of this silo on loopback at this port; null = no dashboard.</param>
-    public static async Task<ClusterConnection> StartEmbeddedAsync(bool verbose, int? dashboardPort, CancellationToken cancellationToken)
+    /// <param name="settings">Configuration for the embedded silo on top of appsettings.json (e.g. the classifier's endpoint).</param>
+    public static async Task<ClusterConnection> StartEmbeddedAsync(bool verbose, int? dashboardPort, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         ConfigureQuietLogging(builder, verbose);
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         if (dashboardPort is { } port)
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

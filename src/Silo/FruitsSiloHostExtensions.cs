@@ -21,17 +21,24 @@ public static class FruitsSiloHostExtensions
         var hosting = SiloHostingOptions.From(builder.Configuration);
         overrides?.Invoke(hosting);
         var dashboard = DashboardHostingOptions.From(builder.Configuration);
+        var classify = ClassifyHostingOptions.From(builder.Configuration);
 
         builder.UseOrleans(silo =>
         {
             silo.UseFruitsClustering(hosting, builder.Configuration);
             silo.UseFruitsPipeline();
+            silo.UseFruitsClassifier();
             silo.UseFruitsJobStore(hosting, builder.Configuration);
             silo.UseFruitsTls();
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
             if (dashboard.Enabled)
             {
                 silo.UseFruitsDashboard();
+            }
+
+            if (classify.Enabled)
+            {
+                silo.UseFruitsClassifyHttp();
             }
         });
         builder.Services.AddHostedService<ModelFileCheck>();
@@ -120,6 +127,18 @@ public static class FruitsSiloHostExtensions
         // Routing's middleware wants the listener a web host would register; this host is not one.
         silo.Services.TryAddSingleton(new System.Diagnostics.DiagnosticListener("Microsoft.AspNetCore"));
         silo.Services.AddHostedService<DashboardServer>();
+        return silo;
+    }
+
+    /// <summary>
+    /// The classifier's HTTP endpoint and page on this silo, as "Fruits:Classify" says (port, listen address, default
+    /// output). Call it only when wanted: it has no authentication.
+    /// </summary>
+    public static ISiloBuilder UseFruitsClassifyHttp(this ISiloBuilder silo)
+    {
+        silo.Services.AddOptions<ClassifyHostingOptions>().BindConfiguration(ClassifyHostingOptions.Section);
+        silo.Services.AddSingleton<ClassifyEndpoints>();
+        silo.Services.AddHostedService<ClassifyServer>();
         return silo;
     }
 

@@ -20,6 +20,12 @@ public sealed class BenchCommand : RootCommand
     private readonly Option<int?> _repeatTo = NumberOptions.Integer("--repeat-to", "also a job over the input linked repeatedly up to about N images", "N");
     private readonly Option<double?> _probeEvery = NumberOptions.Number("--probe-every", "seconds between ceiling samples taken while a job is paused (default 30; 0 = none)", "SECONDS");
     private readonly Option<double?> _probeSeconds = NumberOptions.Number("--probe-seconds", "length of each mid-job ceiling sample (default 4)", "SECONDS");
+    private readonly Option<string?> _classify = new("--classify")
+    {
+        Description = "instead of jobs: the classifier (fruits serve) against bare inference, on this finished local output",
+        HelpName = "OUTPUT",
+    };
+
     private readonly Option<string?> _report = new("--report") { Description = "also write the printed lines to this file", HelpName = "FILE" };
 
     public BenchCommand()
@@ -44,7 +50,17 @@ public sealed class BenchCommand : RootCommand
         Options.Add(_probeEvery);
         Options.Add(_probeSeconds);
         Options.Add(_report);
-        SetAction((parse, cancellationToken) => Bench.RunAsync(Read(parse), cancellationToken));
+        Options.Add(_classify);
+        SetAction(async (parse, cancellationToken) =>
+        {
+            if (parse.GetValue(_classify) is { } output)
+            {
+                var model = await new ModelProvisioner().EnsureAsync(ModelLocations.DefaultModelPath(), ModelLocations.DefaultWeightsDirectory(), cancellationToken);
+                return await ClassifyBench.RunAsync(output, model.Path, parse.GetValue(_seconds) ?? 20, parse.GetValue(_report), parse.GetValue(Json), cancellationToken);
+            }
+
+            return await Bench.RunAsync(Read(parse), cancellationToken);
+        });
     }
 
     public Option<bool> Json { get; } = new("--json")

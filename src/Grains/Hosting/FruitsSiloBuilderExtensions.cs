@@ -32,4 +32,19 @@ public static class FruitsSiloBuilderExtensions
         builder.AddIncomingGrainCallFilter<StorageFaultFilter>();
         return builder;
     }
+
+    /// <summary>
+    /// The classifier's grains' options, bound from "Fruits:Classify". The grains themselves cost nothing until an
+    /// output is first classified; serving them over HTTP is the silo host's choice.
+    /// </summary>
+    public static ISiloBuilder UseFruitsClassifier(this ISiloBuilder builder, Action<ClassifyOptions>? configure = null)
+    {
+        var options = builder.Services.AddOptions<ClassifyOptions>().BindConfiguration(ClassifyOptions.Section);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return builder;
+    }
 }

@@ -163,13 +163,17 @@ public sealed class DeploySecurityTests
         var environment = DeployFiles.Environment("SiloTaskDefinition").ToDictionary(e => e.Name, e => e.Value);
         Assert.Equal("127.0.0.1", environment["Fruits__Dashboard__ListenAddress"]);
         Assert.Equal(new DashboardHostingOptions().ListenAddress, environment["Fruits__Dashboard__ListenAddress"]);
+        // The classifier has no authentication either: same loopback, same tunnel.
+        Assert.Equal("127.0.0.1", environment["Fruits__Classify__ListenAddress"]);
+        Assert.Equal(new ClassifyHostingOptions().ListenAddress, environment["Fruits__Classify__ListenAddress"]);
+        Assert.DoesNotContain(DeployFiles.Resources().Values, r => r.Text.Contains("8081", StringComparison.Ordinal) && r.Type.Contains("SecurityGroup", StringComparison.Ordinal));
         Assert.DoesNotContain(DeployFiles.Resources().Values, r => r.Text.Contains("8080", StringComparison.Ordinal) && r.Type.Contains("SecurityGroup", StringComparison.Ordinal));
 
         // The tunnel: ECS Exec (SSM) into the task, its permissions only when the dashboard is on.
-        Assert.Contains("EnableExecuteCommand: !If [DashboardOn, true, false]", DeployFiles.Resource("SiloService").Text);
+        Assert.Contains("EnableExecuteCommand: !If [TunnelOn, true, false]", DeployFiles.Resource("SiloService").Text);
         var (type, tunnel) = DeployFiles.Resource("DashboardTunnelPolicy");
         Assert.Equal("AWS::IAM::Policy", type);
-        Assert.Contains("Condition: DashboardOn", tunnel);
+        Assert.Contains("Condition: TunnelOn", tunnel);
         Assert.Contains("Roles: [!Ref SiloTaskRole]", tunnel);
         Assert.Equal(
             ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],

@@ -20,6 +20,7 @@ public sealed class TemplateContractTests
         ["Featurizer"] = "Fruits.Grains.FeaturizerOptions",
         ["S3"] = "Fruits.Pipeline.Storage.S3StorageOptions",
         ["Dashboard"] = "Fruits.Silo.DashboardHostingOptions",
+        ["Classify"] = "Fruits.Silo.ClassifyHostingOptions",
         ["Tls"] = "Fruits.Silo.Tls.FruitsTlsOptions",
         ["Readiness"] = "Fruits.Grains.SiloReadinessOptions",
         ["Jobs"] = "Fruits.Grains.JobsOptions",
@@ -193,6 +194,21 @@ public sealed class TemplateContractTests
         Assert.DoesNotContain("Fruits__Dashboard__Enabled", File.ReadAllText(DeployFiles.DockerfilePath), StringComparison.Ordinal);
         using var appsettings = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "Silo", "appsettings.json")));
         Assert.False(appsettings.RootElement.GetProperty("Fruits").GetProperty("Dashboard").GetProperty("Enabled").GetBoolean());
+    }
+
+    [Fact]
+    public void Classifier_is_off_unless_the_stack_enables_it()
+    {
+        var defaults = new ClassifyHostingOptions();
+        Assert.False(defaults.Enabled);
+        var environment = DeployFiles.Environment("SiloTaskDefinition").ToDictionary(e => e.Name, e => e.Value);
+        Assert.Equal("!Ref EnableClassifier", environment["Fruits__Classify__Enabled"]);
+        Assert.Equal(defaults.Port.ToString(CultureInfo.InvariantCulture), environment["Fruits__Classify__Port"]);
+        Assert.DoesNotContain(DeployFiles.Environment("ClientTaskDefinition"), e => e.Name.StartsWith("Fruits__Classify__", StringComparison.Ordinal));
+
+        var parameter = Regex.Match(File.ReadAllText(DeployFiles.TemplatePath), @"(?m)^  EnableClassifier:\s*\n((?:    .*\n)+)");
+        Assert.True(parameter.Success, "no EnableClassifier parameter in the template");
+        Assert.Matches(@"(?m)^    Default:\s*""false""\s*$", parameter.Groups[1].Value);
     }
 
     [Fact]

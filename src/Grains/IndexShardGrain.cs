@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using Fruits.Grains.Interfaces;
+using Fruits.Pipeline.Classifying;
+using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Storage;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+
+namespace Fruits.Grains;
+
+/// <summary>
+/// Some parts of an output in memory as an <see cref="ExactIndex"/>. Loaded by the first call (whichever it is, so
+/// a shard reactivated on another silo reloads itself) and then only read: reentrant, so queries do not queue
+/// behind the one load.
+/// </summary>
+[Reentrant]
+public sealed partial class IndexShardGrain(
+    IObjectStoreFactory stores,
+    ILocalSiloDetails silo,
+    ILogger<IndexShardGrain> logger) : Grain, IIndexShardGrain
+{
+    private Task<ExactIndex>? _loading;
+
+    public async Task<IndexShardSummary> Load(IndexShardSpec spec)
+    {
+        var index = await IndexAsync(spec);
+        return new IndexShardSummary(index.Count, index.Dimension, index.BytesPerRow(), index.Labels, silo.SiloAddress.ToString());
+    }
+
+    public async Task<IReadOnlyList<NearestImage>> Search(IndexShardSpec spec, float[] query, int count)
+    {
+        var index = await IndexAsync(spec);
+        return index.Search(query, count).Select(r => new NearestImage(r.Path, r.Label, r.Distance)).ToList();
+    }
+
+    public async Task<bool> Contains(IndexShardSpec spec, string path) => (await IndexAsync(spec)).Contains(path);
+
+    public Task Unload()
+    {
+        _loading = null;
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    private Task<ExactIndex> IndexAsync(IndexShardSpec spec)
+    {
+        var loading = _loading;
+        if (loading is null || loading.IsFaulted || loading.IsCanceled)
+        {
+            _loading = loading = LoadAsync(spec);
+        }
+
+        return loading;
+    }
+
+    private async Task<ExactIndex> LoadAsync(IndexShardSpec spec)
+    {
+        var clock = Stopwatch.StartNew();
+        var store = stores.Open(StorageLocation.Parse(spec.Output));
+        var features = new List<float[]>();
+        var labels = new List<string>();
+        var paths = new List<string>();
+        foreach (var part in spec.Parts)
+        {
+            foreach (var row in await ParquetParts.ReadAsync<OutputRow>(store, part))
+            {
+                features.Add(row.PcaFeatures);
+                labels.Add(row.Label);
+                paths.Add(row.Path);
+            }
+        }
+
+        var dimension = features.Count == 0 ? 1 : features[0].Length;
+        var rows = new float[features.Count * dimension];
+        for (var i = 0; i < features.Count; i++)
+        {
+            if (features[i].Length != dimension)
+            {
+                throw new InvalidDataException($"{spec.Output}: row {paths[i]} has {features[i].Length} PCA features, others {dimension}");
+            }
+
+            features[i].CopyTo(rows, i * dimension);
+        }
+
+        var index = new ExactIndex(dimension, rows, labels, paths);
+        LogLoaded(spec.Output, this.GetPrimaryKeyString(), index.Count, spec.Parts.Count, clock.Elapsed.TotalSeconds);
+        return index;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Index shard {Shard} of {Output}: {Rows} rows from {Parts} parts in {Seconds:F2}s")]
+    private partial void LogLoaded(string output, string shard, int rows, int parts, double seconds);
+}

@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Fruits.Pipeline.Classifying;
+using Fruits.Pipeline.Featurizing;
+using Fruits.Pipeline.Imaging;
+using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Storage;
+
+namespace Fruits.Bench;
+
+/// <summary>
+/// `fruits-bench --classify OUTPUT`: the classifier against bare inference, in one run. One photo over HTTP
+/// (sequential requests to `fruits serve`) against one bare ONNX run of a pre-decoded tensor; 8 concurrent clients
+/// against the ONNX ceiling (one single-threaded session per core); and exact search alone over the output's rows
+/// repeated to 1,000,000.
+/// </summary>
+public static class ClassifyBench
+{
+    public const int SearchRows = 1_000_000;
+    public const int Clients = 8;
+
+    public static async Task<int> RunAsync(string output, string modelPath, double seconds, string? report, bool json, CancellationToken cancellationToken)
+    {
+        var text = json ? Console.Error : Console.Out;
+        var lines = new List<string>();
+        void Print(string line)
+        {
+            text.WriteLine(line);
+            lines.Add(line);
+        }
+
+        var location = StorageLocation.Parse(output);
+        var store = new LocalObjectStore(location.Uri);
+        var rows = new List<OutputRow>();
+        await foreach (var row in new OutputReader(store).RowsAsync(cancellationToken))
+        {
+            rows.Add(row);
+        }
+
+        var photos = rows.Take(200).Select(r => File.ReadAllBytes(r.Path)).ToList();
+        Print($"classify: {output} ({rows.Count:N0} rows, k = {rows[0].PcaFeatures.Length}); {Environment.ProcessorCount} cores");
+
+        // Bare inference of one pre-decoded image, one session, one thread: what a request cannot avoid.
+        using var featurizer = new OnnxFeaturizer(modelPath);
+        new ImagePreprocessor(ImageLimits.Default).Preprocess(photos[0], featurizer.InputSlot(0));
+        var onnx = Time(() => featurizer.Run(1), warmup: 20, seconds / 4);
+        Print($"    bare ONNX single image: p50 {onnx.P50:F2} ms, p99 {onnx.P99:F2} ms ({onnx.Count} runs)");
+        double ceiling;
+        using (var probe = new CeilingProbe(modelPath, new OnnxLayout(Environment.ProcessorCount, 1, 1)))
+        {
+            ceiling = probe.Measure(seconds / 4);
+        }
+
+        Print($"    ONNX ceiling ({Environment.ProcessorCount} sessions x 1 thread): {ceiling:F1} images/s");
+
+        var port = FreePort();
+        using var serve = Process.Start(new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "fruits"))
+        {
+            ArgumentList = { "serve", location.Uri, "--port", port.ToString(CultureInfo.InvariantCulture) },
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(1) };
+            await WaitForServeAsync(http, serve, cancellationToken);
+            var next = 0;
+            async Task Classify()
+            {
+                var photo = photos[Interlocked.Increment(ref next) % photos.Count];
+                using var response = await http.PostAsync("v1/classify?top=5", new ByteArrayContent(photo), cancellationToken);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            }
+
+            var single = await TimeAsync(Classify, warmup: 20, seconds / 4);
+            Print($"    HTTP single photo, sequential: p50 {single.P50:F2} ms ({single.P50 / onnx.P50:F2}x bare ONNX), p99 {single.P99:F2} ms ({single.P99 / onnx.P50:F2}x) over {single.Count} requests");
+
+            var done = 0;
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, Clients).Select(async _ =>
+            {
+                while (clock.Elapsed.TotalSeconds < seconds / 4)
+                {
+                    await Classify();
+                    Interlocked.Increment(ref done);
+                }
+            }));
+            var throughput = done / clock.Elapsed.TotalSeconds;
+            Print($"    HTTP {Clients} concurrent clients: {throughput:F1} photos/s ({throughput / ceiling:F3} of the ONNX ceiling)");
+
+            // Search alone: the output's rows repeated to a million, queried with the rows' own features slightly moved.
+            var k = rows[0].PcaFeatures.Length;
+            var matrix = new float[SearchRows * k];
+            for (var r = 0; r < SearchRows; r++)
+            {
+                rows[r % rows.Count].PcaFeatures.CopyTo(matrix, r * k);
+            }
+
+            var index = new ExactIndex(k, matrix, Enumerable.Range(0, SearchRows).Select(r => rows[r % rows.Count].Label).ToList(), Enumerable.Range(0, SearchRows).Select(r => rows[r % rows.Count].Path + "#" + r.ToString(CultureInfo.InvariantCulture)).ToList());
+            var random = new Random(1);
+            var queries = Enumerable.Range(0, 200).Select(i => rows[i % rows.Count].PcaFeatures.Select(v => v + (float)(random.NextDouble() - 0.5) * 0.1f).ToArray()).ToList();
+            var q = 0;
+            var search = Time(() => index.Search(queries[q++ % queries.Count], 10), warmup: 5, seconds / 4);
+            Print($"    exact search over {SearchRows:N0} rows of {k} dimensions, top 10: p50 {search.P50:F2} ms, p99 {search.P99:F2} ms ({index.BytesPerRow():F0} bytes a row)");
+
+            if (report is not null)
+            {
+                await File.AppendAllLinesAsync(report, lines, cancellationToken);
+            }
+
+            if (json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    output,
+                    rows = rows.Count,
+                    k,
+                    onnx_single_p50_ms = onnx.P50,
+                    onnx_ceiling_images_per_second = ceiling,
+                    http_single_p50_ms = single.P50,
+                    http_single_p99_ms = single.P99,
+                    http_p50_ratio = single.P50 / onnx.P50,
+                    http_p99_ratio = single.P99 / onnx.P50,
+                    concurrent_clients = Clients,
+                    concurrent_photos_per_second = throughput,
+                    concurrent_ratio_to_ceiling = throughput / ceiling,
+                    search_rows = SearchRows,
+                    search_p50_ms = search.P50,
+                    search_p99_ms = search.P99,
+                    bytes_per_row = index.BytesPerRow(),
+                }));
+            }
+
+            return 0;
+        }
+        finally
+        {
+            if (!serve.HasExited)
+            {
+                serve.Kill(entireProcessTree: true);
+                await serve.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    private static async Task WaitForServeAsync(HttpClient http, Process serve, CancellationToken cancellationToken)
+    {
+        while (!serve.HasExited)
+        {
+            try
+            {
+                using var response = await http.GetAsync("v1/index", cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+
+        throw new InvalidOperationException($"fruits serve exited {serve.ExitCode}: {await serve.StandardError.ReadToEndAsync(cancellationToken)}");
+    }
+
+    private sealed record Latencies(double P50, double P99, int Count);
+
+    private static Latencies Time(Action step, int warmup, double seconds)
+    {
+        for (var i = 0; i < warmup; i++)
+        {
+            step();
+        }
+
+        var samples = new List<double>();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds || samples.Count < 50)
+        {
+            var start = Stopwatch.GetTimestamp();
+            step();
+            samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+
+        return Summarize(samples);
+    }
+
+    private static async Task<Latencies> TimeAsync(Func<Task> step, int warmup, double seconds)
+    {
+        for (var i = 0; i < warmup; i++)
+        {
+            await step();
+        }
+
+        var samples = new List<double>();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds || samples.Count < 50)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await step();
+            samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+
+        return Summarize(samples);
+    }
+
+    private static Latencies Summarize(List<double> samples)
+    {
+        samples.Sort();
+        return new Latencies(samples[samples.Count / 2], samples[Math.Min(samples.Count - 1, (int)(samples.Count * 0.99))], samples.Count);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
