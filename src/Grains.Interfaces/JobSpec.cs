@@ -7,7 +7,9 @@ public sealed record JobSpec(
     [property: Id(1)] StorageLocationData Output,
     [property: Id(2)] PcaSelectionData Selection,
     [property: Id(3)] int BatchSize,
-    [property: Id(4)] bool Overwrite = false)
+    [property: Id(4)] bool Overwrite = false,
+    [property: Id(5)] StorageLocationData? FeatureStore = null,
+    [property: Id(6)] bool NoFeatureStore = false)
 {
     public const int DefaultBatchSize = 64;
 
@@ -32,6 +34,11 @@ public sealed record JobSpec(
         if (Selection.FixedK is null && Selection.Threshold is not (> 0 and <= 1))
         {
             throw new ArgumentException($"--threshold must be within (0, 1], got {Selection.Threshold}");
+        }
+
+        if (NoFeatureStore && FeatureStore is not null)
+        {
+            throw new ArgumentException("give either --feature-store or --no-feature-store, not both");
         }
 
         if (BatchSize <= 0)

@@ -35,6 +35,17 @@ public sealed class JobSpecOptions
         Description = "replace the output of a finished job (files of the user's own beside it are kept)",
     };
 
+    public Option<string?> FeatureStore { get; } = new("--feature-store")
+    {
+        Description = "where features are kept by image content and reused by later jobs (a folder or s3://bucket/prefix; default: Fruits:FeatureStore, else fruits-feature-store beside the output)",
+        HelpName = "DIR",
+    };
+
+    public Option<bool> NoFeatureStore { get; } = new("--no-feature-store")
+    {
+        Description = "featurize every image; read and write no feature store",
+    };
+
     public Option<string?> JobId { get; } = new("--job-id")
     {
         Description = "the job's id (default: job-<UTC time>-<random>); the same id and spec again resumes a job",
@@ -49,6 +60,8 @@ public sealed class JobSpecOptions
         command.Options.Add(K);
         command.Options.Add(BatchSize);
         command.Options.Add(Overwrite);
+        command.Options.Add(FeatureStore);
+        command.Options.Add(NoFeatureStore);
         command.Options.Add(JobId);
     }
 
@@ -68,7 +81,9 @@ public sealed class JobSpecOptions
         }
 
         var batchSize = parse.GetValue(BatchSize) ?? JobSpec.DefaultBatchSize;
-        var spec = new JobSpec(input.ToContract(), output.ToContract(), new PcaSelectionData(threshold ?? PcaSelectionData.DefaultThreshold, k), batchSize, parse.GetValue(Overwrite));
+        var featureStore = parse.GetValue(FeatureStore) is { } named ? StorageLocation.Parse(named).ToContract() : null;
+        var spec = new JobSpec(input.ToContract(), output.ToContract(), new PcaSelectionData(threshold ?? PcaSelectionData.DefaultThreshold, k), batchSize, parse.GetValue(Overwrite),
+            featureStore, parse.GetValue(NoFeatureStore));
         try
         {
             spec.Validate();

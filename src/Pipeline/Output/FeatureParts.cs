@@ -156,7 +156,7 @@ public static class FeatureParts
     }
 
     /// <summary>A required list of required floats: every value is defined, and each row starts a new list (repetition 0).</summary>
-    private static async Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, CancellationToken cancellationToken)
+    internal static async Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, CancellationToken cancellationToken)
     {
         var values = rows * width;
         var levels = ArrayPool<int>.Shared.Rent(values * 2);
@@ -179,7 +179,7 @@ public static class FeatureParts
         }
     }
 
-    private static int CheckRectangular(ReadOnlySpan<int> repetition, int rows, int values, int dimension, string key)
+    internal static int CheckRectangular(ReadOnlySpan<int> repetition, int rows, int values, int dimension, string key)
     {
         var width = rows == 0 ? dimension : values / rows;
         if (rows > 0 && (width == 0 || width * rows != values || (dimension != 0 && width != dimension)))
