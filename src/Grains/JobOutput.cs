@@ -48,6 +48,25 @@ public sealed class JobOutput(IObjectStore store)
     public Task WritePlanAsync(JobPlan plan, CancellationToken cancellationToken = default) =>
         store.WriteAsync(OutputLayout.Plan, JsonSerializer.SerializeToUtf8Bytes(plan, Json), cancellationToken);
 
+    /// <summary>The output's summary.json; null when it is missing or does not read as one.</summary>
+    public async Task<JobSummary?> ReadSummaryAsync(CancellationToken cancellationToken = default)
+    {
+        if (!await store.ExistsAsync(OutputLayout.Summary, cancellationToken))
+        {
+            return null;
+        }
+
+        await using var stream = await store.OpenReadAsync(OutputLayout.Summary, cancellationToken);
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<JobSummary>(stream, Json, cancellationToken);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) =>
         store.WriteAsync(OutputLayout.Summary, JsonSerializer.SerializeToUtf8Bytes(summary, Json), cancellationToken);
 
