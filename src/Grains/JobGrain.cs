@@ -364,8 +364,13 @@ public sealed partial class JobGrain(
         var varianceCurve = Task.Run(() => plots.VarianceCurve(pca), stop);
         var errorsWritten = output.WriteErrorsAsync(stop);
         var points = new List<ScatterPoint>();
-        await Timed("projection", () => dispatcher.RunAsync(withRows,
-            (worker, batch) => worker.Project(new ProjectRequest(JobId, batch, spec.Output)),
+        var rowsPerBatch = resumed.Select(r => (Batch: r.Key, Rows: r.Value.Succeeded))
+            .Concat(featurized.Values.Select(f => (Batch: f.Result.BatchIndex, Rows: f.Result.Succeeded)))
+            .Where(b => b.Rows > 0).OrderBy(b => b.Batch).ToList();
+        var bytesPerRow = OutputPartPlan.BytesPerRow(pca.Dimension, pca.K);
+        var parts = OutputPartPlan.Plan(rowsPerBatch, spec.EffectivePartSizeBytes, bytesPerRow);
+        await Timed("projection", () => dispatcher.RunAsync(Enumerable.Range(0, parts.Count),
+            (worker, part) => worker.Project(new ProjectRequest(JobId, part, spec.Output) { Batches = parts[part], RowGroupRows = OutputPartPlan.RowGroupRows(bytesPerRow) }),
             (result, _) =>
             {
                 if (result.Points is { } sample && points.Count < MaxScatterPoints)
@@ -389,6 +394,9 @@ public sealed partial class JobGrain(
             await output.Store.WriteAsync(OutputLayout.VariancePlot, await varianceCurve, stop);
             await output.Store.WriteAsync(OutputLayout.ScatterPlot, plots.Scatter(points), stop);
             await errorsWritten;
+
+            // An earlier attempt, or the finished job this one overwrites, may have cut more parts.
+            await output.DeletePartsFromAsync(parts.Count, stop);
         });
 
         State.FinishedUtc = DateTime.UtcNow;

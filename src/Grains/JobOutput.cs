@@ -109,6 +109,24 @@ public sealed class JobOutput(IObjectStore store)
         }
     }
 
+    /// <summary>Deletes the final parts numbered <paramref name="count"/> and above: parts of another cut of the rows.</summary>
+    public async Task DeletePartsFromAsync(int count, CancellationToken cancellationToken = default)
+    {
+        var stale = new List<string>();
+        await foreach (var item in store.ListAsync(string.Empty, cancellationToken))
+        {
+            if (OutputLayout.BatchOf(item.Key, OutputLayout.OutputPartPrefix, OutputLayout.OutputPart) is { } part && part >= count)
+            {
+                stale.Add(item.Key);
+            }
+        }
+
+        foreach (var key in stale)
+        {
+            await store.DeleteAsync(key, cancellationToken);
+        }
+    }
+
     /// <summary>Keys under <paramref name="prefix"/> that are exactly what <paramref name="keyOf"/> makes for some batch number.</summary>
     private async Task CollectBatchKeysAsync(string prefix, Func<int, string> keyOf, List<string> into, CancellationToken cancellationToken, bool topLevelOnly = false)
     {

@@ -30,6 +30,8 @@ public sealed class JobSpecOptions
 
     public Option<int?> BatchSize { get; } = NumberOptions.Integer("--batch-size", $"images per batch (default {JobSpec.DefaultBatchSize})", "N");
 
+    public Option<long?> PartSize { get; } = NumberOptions.Size("--part-size", "target size of each final part.parquet, e.g. 64MB (default 128MB)", "SIZE");
+
     public Option<bool> Overwrite { get; } = new("--overwrite")
     {
         Description = "replace the output of a finished job (files of the user's own beside it are kept)",
@@ -59,6 +61,7 @@ public sealed class JobSpecOptions
         command.Options.Add(Threshold);
         command.Options.Add(K);
         command.Options.Add(BatchSize);
+        command.Options.Add(PartSize);
         command.Options.Add(Overwrite);
         command.Options.Add(FeatureStore);
         command.Options.Add(NoFeatureStore);
@@ -83,7 +86,7 @@ public sealed class JobSpecOptions
         var batchSize = parse.GetValue(BatchSize) ?? JobSpec.DefaultBatchSize;
         var featureStore = parse.GetValue(FeatureStore) is { } named ? StorageLocation.Parse(named).ToContract() : null;
         var spec = new JobSpec(input.ToContract(), output.ToContract(), new PcaSelectionData(threshold ?? PcaSelectionData.DefaultThreshold, k), batchSize, parse.GetValue(Overwrite),
-            featureStore, parse.GetValue(NoFeatureStore));
+            featureStore, parse.GetValue(NoFeatureStore), parse.GetValue(PartSize) ?? 0);
         try
         {
             spec.Validate();

@@ -52,7 +52,8 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
         File.Delete(deleted);
 
         var warm = await RunAsync(renamed, _temp.Combine("out-warm"), store);
-        var scratch = await RunAsync(renamed, _temp.Combine("out-scratch"), featureStore: null);
+        // From scratch, and in parts of at most 100 KB: two batches of eight rows (about 42 KB each) a part.
+        var scratch = await RunAsync(renamed, _temp.Combine("out-scratch"), featureStore: null, partSizeBytes: 100 * 1024);
 
         var images = (4 * PerLabel) + 1 - 1;
         Assert.Equal((PerLabel + 1 + 1, (3 * PerLabel) - 2), Counts(warm));
@@ -60,6 +61,8 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
         Assert.Equal(StorageLocation.Parse(store).Uri, warm.Summary!.FeatureStore);
         Assert.Null(scratch.Summary!.FeatureStore);
         AssertSameOutput(_temp.Combine("out-warm"), _temp.Combine("out-scratch"), images);
+        Assert.Single(Directory.GetFiles(_temp.Combine("out-warm"), "part-*.parquet"));
+        Assert.Equal(2, Directory.GetFiles(_temp.Combine("out-scratch"), "part-*.parquet").Length);
 
         using var db = new DuckDb();
         var before = Parts(_temp.Combine("out-cold"));
@@ -82,10 +85,10 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
 
     public void Dispose() => _temp.Dispose();
 
-    private async Task<JobStatus> RunAsync(string input, string output, string? featureStore)
+    private async Task<JobStatus> RunAsync(string input, string output, string? featureStore, long partSizeBytes = 0)
     {
         var spec = new JobSpec(StorageLocation.Parse(input).ToContract(), StorageLocation.Parse(output).ToContract(), new PcaSelectionData(0.75), BatchSize,
-            FeatureStore: featureStore is null ? null : StorageLocation.Parse(featureStore).ToContract(), NoFeatureStore: featureStore is null);
+            FeatureStore: featureStore is null ? null : StorageLocation.Parse(featureStore).ToContract(), NoFeatureStore: featureStore is null, PartSizeBytes: partSizeBytes);
         var status = await fixture.RunJobAsync($"reuse-{Guid.NewGuid():N}", spec, JobTimeout);
         Assert.True(status.Phase == JobPhase.Completed, $"job ended {status.Phase}: {status.Error}");
         return status;
