@@ -20,7 +20,7 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
     public const string Marker = "_job/refit.json";
 
     private const int MaxScatterPoints = 20_000;
-    private const int PointsPerPart = 64;
+    private const int ChunkRows = 4096;
 
     /// <summary>Tables up to this many bytes of features stay in memory between the passes instead of being read twice.</summary>
     private const long CachedFeatureBytes = 1L << 30;
@@ -86,7 +86,7 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
                 return;
             }
 
-            var statistics = MomentStatistics.FromRows(table.FeatureBlock, table.Count, table.Dimension);
+            var statistics = StatisticsOf(table);
             lock (gate)
             {
                 total ??= new MomentAccumulator(table.Dimension);
@@ -116,9 +116,15 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
         {
             var table = cached.TryRemove(part, out var kept) ? kept : await FeatureParts.ReadAsync(source, part, token);
             var projected = new float[table.Count * model.K];
-            projector.Project(table.FeatureBlock, table.Count, projected);
+            Parallel.For(0, Chunks(table.Count), chunk =>
+            {
+                var (first, rows) = Chunk(chunk, table.Count);
+                projector.Project(table.FeatureBlock.Slice(first * table.Dimension, rows * table.Dimension), rows, projected.AsSpan(first * model.K, rows * model.K));
+            });
             await FeatureParts.WriteProjectedAsync(destination, part, table, projected, model.K, token);
-            points.Add((part, Enumerable.Range(0, Math.Min(PointsPerPart, table.Count))
+            // An even sample of each part, so the picture covers every label whatever the parts' sizes.
+            var stride = Math.Max(1, table.Count / Math.Max(1, MaxScatterPoints / parts.Count));
+            points.Add((part, Enumerable.Range(0, table.Count).Where(i => i % stride == 0)
                 .Select(i => new ScatterPoint(projected[i * model.K], model.K > 1 ? projected[(i * model.K) + 1] : 0f, table.Labels[i]))
                 .ToArray()));
         });
@@ -163,6 +169,22 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
 
         return summary;
     }
+
+    /// <summary>A part's statistics, its rows taken in chunks on every core: a part of the default size is one big block.</summary>
+    private static MomentStatistics StatisticsOf(FeatureTable table)
+    {
+        var chunks = new MomentStatistics[Chunks(table.Count)];
+        Parallel.For(0, chunks.Length, chunk =>
+        {
+            var (first, rows) = Chunk(chunk, table.Count);
+            chunks[chunk] = MomentStatistics.FromRows(table.FeatureBlock.Slice(first * table.Dimension, rows * table.Dimension), rows, table.Dimension);
+        });
+        return chunks.Length == 1 ? chunks[0] : MomentStatistics.MergeAll(chunks);
+    }
+
+    private static int Chunks(int rows) => Math.Max(1, (rows + ChunkRows - 1) / ChunkRows);
+
+    private static (int First, int Rows) Chunk(int chunk, int rows) => (chunk * ChunkRows, Math.Min(ChunkRows, rows - (chunk * ChunkRows)));
 
     private static double Lap(Stopwatch clock, Dictionary<string, double> phases) => clock.Elapsed.TotalSeconds - phases.Values.Sum();
 }

@@ -20,6 +20,8 @@ public sealed class BenchCommand : RootCommand
     private readonly Option<int?> _repeatTo = NumberOptions.Integer("--repeat-to", "also a job over the input linked repeatedly up to about N images", "N");
     private readonly Option<double?> _probeEvery = NumberOptions.Number("--probe-every", "seconds between ceiling samples taken while a job is paused (default 30; 0 = none)", "SECONDS");
     private readonly Option<double?> _probeSeconds = NumberOptions.Number("--probe-seconds", "length of each mid-job ceiling sample (default 4)", "SECONDS");
+    private readonly Option<bool> _reuse = new("--reuse") { Description = "also the feature store and refit section: cold off/on, warm rerun, input + 1,000 new images, refit" };
+    private readonly Option<bool> _reuseOnly = new("--reuse-only") { Description = "only the feature store and refit section" };
     private readonly Option<string?> _report = new("--report") { Description = "also write the printed lines to this file", HelpName = "FILE" };
 
     public BenchCommand()
@@ -44,6 +46,8 @@ public sealed class BenchCommand : RootCommand
         Options.Add(_probeEvery);
         Options.Add(_probeSeconds);
         Options.Add(_report);
+        Options.Add(_reuse);
+        Options.Add(_reuseOnly);
         SetAction((parse, cancellationToken) => Bench.RunAsync(Read(parse), cancellationToken));
     }
 
@@ -61,5 +65,7 @@ public sealed class BenchCommand : RootCommand
         parse.GetValue(_probeEvery) ?? 30,
         parse.GetValue(_probeSeconds) ?? 4,
         parse.GetValue(_report),
-        parse.GetValue(Json));
+        parse.GetValue(Json),
+        parse.GetValue(_reuse),
+        parse.GetValue(_reuseOnly));
 }

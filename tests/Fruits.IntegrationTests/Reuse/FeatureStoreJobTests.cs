@@ -2,6 +2,8 @@ using System.Text.Json;
 using Fruits.Grains;
 using Fruits.Grains.Interfaces;
 using Fruits.IntegrationTests.EndToEnd;
+using Fruits.Pipeline.Imaging;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 
@@ -81,6 +83,65 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
         Assert.Equal(PerLabel + 2, summary.RootElement.GetProperty("images_featurized").GetInt32());
         Assert.Equal((3 * PerLabel) - 2, summary.RootElement.GetProperty("images_reused").GetInt32());
         Assert.Equal(StorageLocation.Parse(store).Uri, summary.RootElement.GetProperty("feature_store").GetString());
+    }
+
+    [Fact]
+    public async Task Two_concurrent_jobs_over_overlapping_folders_share_one_store_and_leave_it_consistent()
+    {
+        var staging = ImageSubset.CopyTo(_temp.Combine("staging"), labels: 3, PerLabel);
+        var labels = Directory.GetDirectories(staging).Order(StringComparer.Ordinal).ToList();
+        string Folder(string name, IEnumerable<string> from)
+        {
+            foreach (var label in from)
+            {
+                var target = Directory.CreateDirectory(Path.Combine(_temp.Combine(name), Path.GetFileName(label))).FullName;
+                foreach (var file in Directory.GetFiles(label))
+                {
+                    File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+                }
+            }
+
+            return _temp.Combine(name);
+        }
+
+        var first = Folder("a", labels.Take(2));
+        var second = Folder("b", labels.Skip(1));
+        var store = _temp.Combine("store");
+
+        var jobs = await Task.WhenAll(RunAsync(first, _temp.Combine("out-a"), store), RunAsync(second, _temp.Combine("out-b"), store));
+
+        Assert.All(jobs, j => Assert.Equal(2 * PerLabel, j.Summary!.ImagesSucceeded));
+        Assert.All(jobs, j => Assert.Equal(2 * PerLabel, j.Summary!.ImagesFeaturized + j.Summary.ImagesReused));
+        using var db = new DuckDb();
+        var a = Parts(_temp.Combine("out-a"));
+        var b = Parts(_temp.Combine("out-b"));
+        Assert.Equal(2 * PerLabel, db.Scalar<int>($"SELECT count(DISTINCT path) FROM {a} WHERE starts_with(path, {DuckDb.Quote(first + "/")})"));
+        Assert.Equal(2 * PerLabel, db.Scalar<int>($"SELECT count(DISTINCT path) FROM {b} WHERE starts_with(path, {DuckDb.Quote(second + "/")})"));
+        // The shared label's images have the same features in both outputs, wherever they came from.
+        Assert.Equal(PerLabel, db.Scalar<int>($"""
+            SELECT count(*) FROM {a} x JOIN {b} y ON replace(x.path, {DuckDb.Quote(first)}, '') = replace(y.path, {DuckDb.Quote(second)}, '')
+            WHERE x.features = y.features
+            """));
+
+        // Afterwards a fresh reader finds every image, and each entry verifies and holds the features the jobs wrote.
+        var space = new FeatureStore(new LocalObjectStore(FeatureStoreLocation.Namespace(StorageLocation.Parse(store), new FeatureStoreKey(jobs[0].Summary!.ModelSha256, ImagePreprocessor.Version)).Uri));
+        var index = new FeatureStoreIndex();
+        await space.RefreshAsync(index);
+        var images = Directory.GetFiles(first, "*.jpg", SearchOption.AllDirectories).Concat(Directory.GetFiles(second, "*.jpg", SearchOption.AllDirectories)).ToList();
+        var hits = images.Select((file, row) =>
+        {
+            var hash = ContentHash.Of(File.ReadAllBytes(file));
+            Assert.True(index.TryFind(hash, out var entry), $"{file} is not in the store");
+            return new FeatureStoreHit(hash, entry, row);
+        }).ToList();
+        var stored = new float[images.Count * 1280];
+        Assert.Empty(await space.ReadAsync(hits, stored, 1280));
+        var written = db.Rows($"SELECT path, features FROM {a} UNION ALL SELECT path, features FROM {b}")
+            .ToDictionary(r => (string)r[0]!, r => ((System.Collections.IList)r[1]!).Cast<float>().ToArray());
+        for (var i = 0; i < images.Count; i++)
+        {
+            Assert.True(stored.AsSpan(i * 1280, 1280).SequenceEqual(written[images[i]]), $"{images[i]}: stored features differ from the output's");
+        }
     }
 
     public void Dispose() => _temp.Dispose();
