@@ -108,6 +108,7 @@ public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progres
                 status.ImagesTotal,
                 status.ImagesDone,
                 status.ImagesFailed,
+                status.ImagesReused,
                 status.BatchesTotal,
                 status.BatchesDone,
                 status.ImagesPerSecond,
@@ -135,7 +136,8 @@ public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progres
         {
             var table = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumns("", "");
             table.AddRow("job", Markup.Escape(summary.JobId));
-            table.AddRow("images", $"{summary.ImagesSucceeded:N0} featurized of {summary.ImagesFound:N0} found");
+            table.AddRow("images", $"{summary.ImagesSucceeded:N0} of {summary.ImagesFound:N0} found: {summary.ImagesFeaturized:N0} featurized, {summary.ImagesReused:N0} reused");
+            table.AddRow("feature store", Markup.Escape(summary.FeatureStore ?? "off"));
             table.AddRow("failures", summary.ImagesFailed == 0 ? "0" : $"{summary.ImagesFailed:N0} (see errors.parquet)");
             table.AddRow("labels", $"{summary.Labels:N0}");
             table.AddRow("pca", $"k = {summary.K}, variance kept {summary.VarianceKept:P2}");

@@ -16,13 +16,14 @@ public static class JobProgress
     }
 
     /// <summary>
-    /// e.g. "featurize 1,234/23,619 images  115.3 img/s  ETA 3m12s  failed 0"; while listing, before the total is
+    /// e.g. "featurize 1,234/23,619 images  115.3 img/s  ETA 3m12s  reused 1,000  failed 0" (reused, shown once some
+    /// are: of the images done, those whose features came from the feature store); while listing, before the total is
     /// known, the images and batches listed so far.
     /// </summary>
     public static string Text(JobStatus status) => status.Phase is JobPhase.Listing or JobPhase.NotStarted
         ? string.Create(CultureInfo.InvariantCulture, $"{PhaseName(status.Phase)} {status.ImagesTotal:N0} images listed")
         : string.Create(CultureInfo.InvariantCulture,
-            $"{PhaseName(status.Phase)} {status.ImagesDone + status.ImagesFailed:N0}/{status.ImagesTotal:N0} images  {status.ImagesPerSecond:F1} img/s  ETA {Duration(EtaSeconds(status))}  failed {status.ImagesFailed:N0}{(status.Attempts > 1 ? $"  attempt {status.Attempts}" : "")}");
+            $"{PhaseName(status.Phase)} {status.ImagesDone + status.ImagesFailed:N0}/{status.ImagesTotal:N0} images  {status.ImagesPerSecond:F1} img/s  ETA {Duration(EtaSeconds(status))}{(status.ImagesReused > 0 ? $"  reused {status.ImagesReused:N0}" : "")}  failed {status.ImagesFailed:N0}{(status.Attempts > 1 ? $"  attempt {status.Attempts}" : "")}");
 
     public static string Json(JobStatus status) => JsonSerializer.Serialize(new
     {
@@ -32,6 +33,7 @@ public static class JobProgress
         images_total = status.ImagesTotal,
         images_done = status.ImagesDone,
         images_failed = status.ImagesFailed,
+        images_reused = status.ImagesReused,
         batches_total = status.BatchesTotal,
         batches_done = status.BatchesDone,
         images_per_second = Math.Round(status.ImagesPerSecond, 2),

@@ -8,4 +8,8 @@ public sealed record BatchResult(
     [property: Id(2)] int Failed,
     [property: Id(3)] string Silo,
     [property: Id(4)] double Seconds,
-    [property: Id(5)] IReadOnlyList<ScatterPointData>? Points = null);
+    [property: Id(5)] IReadOnlyList<ScatterPointData>? Points = null)
+{
+    /// <summary>Of <see cref="Succeeded"/>, the images whose features came from the feature store.</summary>
+    [Id(6)] public int Reused { get; init; }
+}

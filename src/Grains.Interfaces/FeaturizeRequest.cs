@@ -6,4 +6,11 @@ public sealed record FeaturizeRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int BatchIndex,
     [property: Id(2)] StorageLocationData Input,
-    [property: Id(3)] StorageLocationData Output);
+    [property: Id(3)] StorageLocationData Output)
+{
+    /// <summary>The feature store's root (null: off); images found there for <see cref="ModelSha256"/> are not featurized.</summary>
+    [Id(4)] public StorageLocationData? FeatureStore { get; init; }
+
+    /// <summary>The job's model, part of the feature store's key.</summary>
+    [Id(5)] public string? ModelSha256 { get; init; }
+}

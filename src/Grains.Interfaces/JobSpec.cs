@@ -7,8 +7,16 @@ public sealed record JobSpec(
     [property: Id(1)] StorageLocationData Output,
     [property: Id(2)] PcaSelectionData Selection,
     [property: Id(3)] int BatchSize,
-    [property: Id(4)] bool Overwrite = false)
+    [property: Id(4)] bool Overwrite = false,
+    [property: Id(5)] StorageLocationData? FeatureStore = null,
+    [property: Id(6)] bool NoFeatureStore = false,
+    [property: Id(7)] long PartSizeBytes = 0)
 {
+    /// <summary>Final parts' target size when the spec names none (0): what Spark, DuckDB and Athena read well.</summary>
+    public const long DefaultPartSizeBytes = 128L * 1024 * 1024;
+
+    public long EffectivePartSizeBytes => PartSizeBytes > 0 ? PartSizeBytes : DefaultPartSizeBytes;
+
     public const int DefaultBatchSize = 64;
 
     /// <summary>
@@ -32,6 +40,16 @@ public sealed record JobSpec(
         if (Selection.FixedK is null && Selection.Threshold is not (> 0 and <= 1))
         {
             throw new ArgumentException($"--threshold must be within (0, 1], got {Selection.Threshold}");
+        }
+
+        if (NoFeatureStore && FeatureStore is not null)
+        {
+            throw new ArgumentException("give either --feature-store or --no-feature-store, not both");
+        }
+
+        if (PartSizeBytes < 0)
+        {
+            throw new ArgumentException($"--part-size must be positive, got {PartSizeBytes}");
         }
 
         if (BatchSize <= 0)

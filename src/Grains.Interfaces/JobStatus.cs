@@ -35,5 +35,8 @@ public sealed record JobStatus(
     /// <summary>The silo whose activation of the job answered (and drives it, when <see cref="Running"/>).</summary>
     [Id(16)] public string? Silo { get; init; }
 
+    /// <summary>Of <see cref="ImagesDone"/>, the images whose features came from the feature store, not the model.</summary>
+    [Id(17)] public int ImagesReused { get; init; }
+
     public bool IsFinished => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
 }

@@ -43,4 +43,16 @@ public sealed record JobSummary
     [Id(21)] public DateTime? SubmittedUtc { get; init; }
 
     [Id(22)] public DateTime? FinishedUtc { get; init; }
+
+    /// <summary>Images run through the model; with <see cref="ImagesReused"/>, every succeeded image.</summary>
+    [Id(23)] public int ImagesFeaturized { get; init; }
+
+    /// <summary>Images whose features were found in the feature store by content.</summary>
+    [Id(24)] public int ImagesReused { get; init; }
+
+    /// <summary>The feature store the job used; null when it ran without one.</summary>
+    [Id(25)] public string? FeatureStore { get; init; }
+
+    /// <summary>Set on an output rewritten by <c>fruits refit</c>: the output whose stored features it refit.</summary>
+    [Id(26)] public string? RefitOf { get; init; }
 }

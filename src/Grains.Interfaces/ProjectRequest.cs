@@ -1,8 +1,18 @@
 namespace Fruits.Grains.Interfaces;
 
-/// <summary>Phase 2 for one batch: read its features part, project it, write the final part.</summary>
+/// <summary>
+/// Phase 2 for one final part: read the features parts of its batches, project them, write the part. Without
+/// <see cref="Batches"/>, the part is batch <see cref="BatchIndex"/> alone.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Fruits.ProjectRequest")]
 public sealed record ProjectRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int BatchIndex,
-    [property: Id(2)] StorageLocationData Output);
+    [property: Id(2)] StorageLocationData Output)
+{
+    /// <summary>The batches whose rows make part <see cref="BatchIndex"/>, in order.</summary>
+    [Id(3)] public IReadOnlyList<int>? Batches { get; init; }
+
+    /// <summary>Rows per row group of the part (whole batches; 0: one row group per batch).</summary>
+    [Id(4)] public int RowGroupRows { get; init; }
+}

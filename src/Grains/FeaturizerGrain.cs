@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Fruits.Grains.Interfaces;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
 using Fruits.Pipeline.Listing;
@@ -24,6 +25,7 @@ public sealed partial class FeaturizerGrain(
     IOptions<FeaturizerOptions> options,
     ILocalSiloDetails silo,
     SiloStatisticsStore siloStatistics,
+    FeatureStoreCache featureStores,
     ILogger<FeaturizerGrain> logger) : Grain, IFeaturizerGrain, IDisposable
 {
     private readonly FeaturizerOptions _options = options.Value;
@@ -58,7 +60,15 @@ public sealed partial class FeaturizerGrain(
         var paths = new List<string>(images.Count);
         var labels = new List<string>(images.Count);
         var errors = new List<ErrorRow>();
-        var pending = 0;
+        var featureStore = await OpenFeatureStoreAsync(request);
+
+        // Rows whose tensors wait in the model's input slots; rows found in the feature store, filled after the loop;
+        // the content hash of each featurized row, written to the store at the end.
+        var pendingRows = new List<int>(inferenceBatch);
+        var hits = new List<FeatureStoreHit>();
+        var hitImages = new List<ImageEntry>();
+        var missHashes = new List<ContentHash>();
+        var missRows = new List<int>();
 
         await using var reads = new ImageReadAhead(input, images, _options.EffectiveReadAhead, _options.MaxImageBytes, _options.ReadTimeout);
         foreach (var image in images)
@@ -66,10 +76,26 @@ public sealed partial class FeaturizerGrain(
             try
             {
                 var bytes = await reads.ReadNextAsync();
-                _preprocessor!.Preprocess(bytes, _featurizer.InputSlot(pending));
+                ContentHash? hash = featureStore is null ? null : ContentHash.Of(bytes);
+                if (hash is { } known && featureStore!.Value.Index.TryFind(known, out var entry))
+                {
+                    hits.Add(new FeatureStoreHit(known, entry, paths.Count));
+                    hitImages.Add(image);
+                }
+                else
+                {
+                    _preprocessor!.Preprocess(bytes, _featurizer.InputSlot(pendingRows.Count));
+                    if (hash is { } miss)
+                    {
+                        missHashes.Add(miss);
+                        missRows.Add(paths.Count);
+                    }
+
+                    pendingRows.Add(paths.Count);
+                }
+
                 paths.Add(image.Path);
                 labels.Add(image.Label);
-                pending++;
             }
             // A transient storage error (throttling, 5xx, a lost connection) is not this image's fault: it propagates
             // and the whole batch is retried, instead of recording a good image as failed.
@@ -79,19 +105,46 @@ public sealed partial class FeaturizerGrain(
                 LogImageSkipped(request.JobId, request.BatchIndex, image.Path, OneLine(e.Message));
             }
 
-            if (pending == inferenceBatch)
+            if (pendingRows.Count == inferenceBatch)
             {
-                Infer(pending, paths.Count - pending, features);
-                pending = 0;
+                Infer(pendingRows, features);
             }
         }
 
-        if (pending > 0)
+        var reused = hits.Count;
+        if (featureStore is { } found && hits.Count > 0)
         {
-            Infer(pending, paths.Count - pending, features);
+            // A hit whose segment does not read or verify is featurized after all: the store is never trusted blindly.
+            var unverified = await found.Store.ReadAsync(hits, features, OnnxFeaturizer.FeatureLength);
+            reused -= unverified.Count;
+            foreach (var position in unverified)
+            {
+                var hit = hits[position];
+                var bytes = await input.ReadAllBytesAsync(hitImages[position].Key, _options.MaxImageBytes);
+                _preprocessor!.Preprocess(bytes, _featurizer.InputSlot(pendingRows.Count));
+                pendingRows.Add(hit.DestinationRow);
+                missHashes.Add(hit.Hash);
+                missRows.Add(hit.DestinationRow);
+                if (pendingRows.Count == inferenceBatch)
+                {
+                    Infer(pendingRows, features);
+                }
+            }
+
+            LogReused(request.JobId, request.BatchIndex, reused, unverified.Count);
+        }
+
+        if (pendingRows.Count > 0)
+        {
+            Infer(pendingRows, features);
         }
 
         var table = new FeatureTable(paths, labels, features, OnnxFeaturizer.FeatureLength);
+
+        // Runs while the batch's parts are written; the store is a cache, so a failed write costs a later job time only.
+        var stored = featureStore is { } target && missHashes.Count > 0
+            ? StoreMissesAsync(request, target.Store, target.Index, missHashes, missRows, features)
+            : Task.CompletedTask;
 
         // The parts are written before the statistics are merged: the stored features are the source of
         // truth, so a merged batch always has its features on storage. The errors part comes first (or a stale
@@ -106,7 +159,8 @@ public sealed partial class FeaturizerGrain(
             await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
         }
 
-        await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, new BatchCommit(images.Count, table.Count, errors.Count));
+        await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, new BatchCommit(images.Count, table.Count, errors.Count, reused));
+        await stored;
 
         // Merged into this silo's running partial, which the job collects once at fit time; the buffer is
         // free again as soon as the merge returns.
@@ -117,7 +171,7 @@ public sealed partial class FeaturizerGrain(
         }
 
         LogBatchFeaturized(request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);
-        return new BatchResult(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds);
+        return new BatchResult(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds) { Reused = reused };
     }
 
     public void Dispose()
@@ -129,16 +183,65 @@ public sealed partial class FeaturizerGrain(
         }
     }
 
-    private void Infer(int count, int firstRow, float[] features)
+    /// <summary>Runs the model on the pending slots and copies each slot's features to its row; clears the pending rows.</summary>
+    private void Infer(List<int> rows, float[] features)
     {
-        _featurizer!.Run(count);
-        for (var i = 0; i < count; i++)
+        _featurizer!.Run(rows.Count);
+        for (var i = 0; i < rows.Count; i++)
         {
-            _featurizer.Features(i).CopyTo(features.AsSpan((firstRow + i) * OnnxFeaturizer.FeatureLength, OnnxFeaturizer.FeatureLength));
+            _featurizer.Features(i).CopyTo(features.AsSpan(rows[i] * OnnxFeaturizer.FeatureLength, OnnxFeaturizer.FeatureLength));
+        }
+
+        rows.Clear();
+    }
+
+    private async Task<(FeatureStore Store, FeatureStoreIndex Index)?> OpenFeatureStoreAsync(FeaturizeRequest request)
+    {
+        if (request.FeatureStore is null || request.ModelSha256 is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await featureStores.OpenAsync(request.FeatureStore.ToPipeline(), new FeatureStoreKey(request.ModelSha256, ImagePreprocessor.Version), request.JobId);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+        {
+            LogStoreUnavailable(request.JobId, request.BatchIndex, OneLine(e.Message));
+            return null;
+        }
+    }
+
+    private async Task StoreMissesAsync(FeaturizeRequest request, FeatureStore store, FeatureStoreIndex index, List<ContentHash> hashes, List<int> rows, float[] features)
+    {
+        const int Length = OnnxFeaturizer.FeatureLength;
+        var block = new float[hashes.Count * Length];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            features.AsSpan(rows[i] * Length, Length).CopyTo(block.AsSpan(i * Length, Length));
+        }
+
+        try
+        {
+            await store.WriteAsync(hashes, block, Length, index);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+        {
+            LogStoreWriteFailed(request.JobId, request.BatchIndex, OneLine(e.Message));
         }
     }
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} batch {BatchIndex}: {Reused} images reused from the feature store, {Unverified} found there but featurized again")]
+    private partial void LogReused(string jobId, int batchIndex, int reused, int unverified);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} batch {BatchIndex}: the feature store is not readable, featurizing every image: {Reason}")]
+    private partial void LogStoreUnavailable(string jobId, int batchIndex, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} batch {BatchIndex}: features not stored in the feature store: {Reason}")]
+    private partial void LogStoreWriteFailed(string jobId, int batchIndex, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} batch {BatchIndex}: skipped {Path}: {Reason}")]
     private partial void LogImageSkipped(string jobId, int batchIndex, string path, string reason);

@@ -21,6 +21,7 @@ public sealed partial class JobGrain(
     [PersistentState("job", JobsOptions.StorageName)] IPersistentState<JobState> record,
     IObjectStoreFactory stores,
     IOptions<JobsOptions> options,
+    IOptions<FeatureStoreOptions> featureStoreOptions,
     IOptions<Orleans.Hosting.ReminderOptions> reminderOptions,
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
@@ -229,7 +230,7 @@ public sealed partial class JobGrain(
         var spec = State.Spec!;
         State.Attempts.Add(new JobAttempt { Attempt = State.Attempts.Count + 1, StartedUtc = DateTime.UtcNow });
         State.Driver = silo.SiloAddress.ToParsableString();
-        State.ImagesDone = State.ImagesFailed = State.BatchesDone = 0;
+        State.ImagesDone = State.ImagesFailed = State.BatchesDone = State.ImagesReused = 0;
         _phaseSeconds.Clear();
         _featurizeClock.Reset();
         try
@@ -270,6 +271,8 @@ public sealed partial class JobGrain(
         // The job's model is one a ready silo can run (this silo's, if it can): a silo whose model does not load, or
         // differs, gets no batch, and the job fails only when no silo can featurize.
         var modelSha256 = await dispatcher.AgreeOnModelAsync(silo.SiloAddress.ToParsableString(), stop);
+        var featureStore = featureStoreOptions.Value.Resolve(spec);
+        State.FeatureStore = featureStore?.Uri;
 
         // Every attempt holds the output (another job may have taken it while this one waited to resume), and
         // removes what a writer killed mid-write left in the output's temporary folder.
@@ -300,6 +303,7 @@ public sealed partial class JobGrain(
         {
             State.ImagesDone += commit.Succeeded;
             State.ImagesFailed += commit.Failed;
+            State.ImagesReused += commit.Reused;
             State.BatchesDone++;
         }
 
@@ -311,12 +315,17 @@ public sealed partial class JobGrain(
         _featurizeClock.Start();
         await Timed("featurize", () => dispatcher.RunAsync(
             Enumerable.Range(0, listing.Batches).Where(b => !resumed.ContainsKey(b)),
-            (worker, batch) => worker.Featurize(new FeaturizeRequest(JobId, batch, spec.Input, spec.Output)),
+            (worker, batch) => worker.Featurize(new FeaturizeRequest(JobId, batch, spec.Input, spec.Output)
+            {
+                FeatureStore = featureStore?.ToContract(),
+                ModelSha256 = modelSha256,
+            }),
             async (result, worker) =>
             {
                 featurized[result.BatchIndex] = (result, worker);
                 State.ImagesDone += result.Succeeded;
                 State.ImagesFailed += result.Failed;
+                State.ImagesReused += result.Reused;
                 State.BatchesDone++;
                 State.BatchesPerSilo[result.Silo] = State.BatchesPerSilo.GetValueOrDefault(result.Silo) + 1;
                 UpdateAttempt(a => a with
@@ -355,8 +364,13 @@ public sealed partial class JobGrain(
         var varianceCurve = Task.Run(() => plots.VarianceCurve(pca), stop);
         var errorsWritten = output.WriteErrorsAsync(stop);
         var points = new List<ScatterPoint>();
-        await Timed("projection", () => dispatcher.RunAsync(withRows,
-            (worker, batch) => worker.Project(new ProjectRequest(JobId, batch, spec.Output)),
+        var rowsPerBatch = resumed.Select(r => (Batch: r.Key, Rows: r.Value.Succeeded))
+            .Concat(featurized.Values.Select(f => (Batch: f.Result.BatchIndex, Rows: f.Result.Succeeded)))
+            .Where(b => b.Rows > 0).OrderBy(b => b.Batch).ToList();
+        var bytesPerRow = OutputPartPlan.BytesPerRow(pca.Dimension, pca.K);
+        var parts = OutputPartPlan.Plan(rowsPerBatch, spec.EffectivePartSizeBytes, bytesPerRow);
+        await Timed("projection", () => dispatcher.RunAsync(Enumerable.Range(0, parts.Count),
+            (worker, part) => worker.Project(new ProjectRequest(JobId, part, spec.Output) { Batches = parts[part], RowGroupRows = OutputPartPlan.RowGroupRows(bytesPerRow) }),
             (result, _) =>
             {
                 if (result.Points is { } sample && points.Count < MaxScatterPoints)
@@ -380,6 +394,9 @@ public sealed partial class JobGrain(
             await output.Store.WriteAsync(OutputLayout.VariancePlot, await varianceCurve, stop);
             await output.Store.WriteAsync(OutputLayout.ScatterPlot, plots.Scatter(points), stop);
             await errorsWritten;
+
+            // An earlier attempt, or the finished job this one overwrites, may have cut more parts.
+            await output.DeletePartsFromAsync(parts.Count, stop);
         });
 
         State.FinishedUtc = DateTime.UtcNow;
@@ -568,6 +585,9 @@ public sealed partial class JobGrain(
             AttemptHistory = State.Attempts.ToList(),
             SubmittedUtc = State.SubmittedUtc,
             FinishedUtc = State.FinishedUtc,
+            ImagesFeaturized = State.ImagesDone - State.ImagesReused,
+            ImagesReused = State.ImagesReused,
+            FeatureStore = State.FeatureStore,
         };
     }
 
@@ -607,6 +627,7 @@ public sealed partial class JobGrain(
             Input = State.Spec?.Input.Uri,
             Output = State.Spec?.Output.Uri,
             Running = _run is not null,
+            ImagesReused = State.ImagesReused,
             Silo = _run is null && State.Driver is { } driver && !State.IsFinished ? driver : silo.SiloAddress.ToParsableString(),
         };
     }

@@ -48,6 +48,25 @@ public sealed class JobOutput(IObjectStore store)
     public Task WritePlanAsync(JobPlan plan, CancellationToken cancellationToken = default) =>
         store.WriteAsync(OutputLayout.Plan, JsonSerializer.SerializeToUtf8Bytes(plan, Json), cancellationToken);
 
+    /// <summary>The output's summary.json; null when it is missing or does not read as one.</summary>
+    public async Task<JobSummary?> ReadSummaryAsync(CancellationToken cancellationToken = default)
+    {
+        if (!await store.ExistsAsync(OutputLayout.Summary, cancellationToken))
+        {
+            return null;
+        }
+
+        await using var stream = await store.OpenReadAsync(OutputLayout.Summary, cancellationToken);
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<JobSummary>(stream, Json, cancellationToken);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     public Task WriteSummaryAsync(JobSummary summary, CancellationToken cancellationToken = default) =>
         store.WriteAsync(OutputLayout.Summary, JsonSerializer.SerializeToUtf8Bytes(summary, Json), cancellationToken);
 
@@ -85,6 +104,24 @@ public sealed class JobOutput(IObjectStore store)
 
         // _SUCCESS goes first so a half-cleared folder never looks finished.
         foreach (var key in ours.OrderBy(k => k == OutputLayout.Success ? 0 : 1))
+        {
+            await store.DeleteAsync(key, cancellationToken);
+        }
+    }
+
+    /// <summary>Deletes the final parts numbered <paramref name="count"/> and above: parts of another cut of the rows.</summary>
+    public async Task DeletePartsFromAsync(int count, CancellationToken cancellationToken = default)
+    {
+        var stale = new List<string>();
+        await foreach (var item in store.ListAsync(string.Empty, cancellationToken))
+        {
+            if (OutputLayout.BatchOf(item.Key, OutputLayout.OutputPartPrefix, OutputLayout.OutputPart) is { } part && part >= count)
+            {
+                stale.Add(item.Key);
+            }
+        }
+
+        foreach (var key in stale)
         {
             await store.DeleteAsync(key, cancellationToken);
         }

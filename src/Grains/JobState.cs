@@ -36,5 +36,11 @@ public sealed class JobState
     /// <summary>The silo whose activation drives the job's current attempt.</summary>
     [Id(13)] public string? Driver { get; set; }
 
+    /// <summary>Of <see cref="ImagesDone"/>, the images whose features came from the feature store.</summary>
+    [Id(14)] public int ImagesReused { get; set; }
+
+    /// <summary>The feature store this job uses (resolved once, so every attempt uses the same); null when off.</summary>
+    [Id(15)] public string? FeatureStore { get; set; }
+
     public bool IsFinished => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
 }

@@ -19,7 +19,7 @@ public static class Bench
 {
     public static async Task<int> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
     {
-        var (input, subset, seconds, full, repeat, probeEvery, probeSeconds, report, json) = settings;
+        var (input, subset, seconds, full, repeat, probeEvery, probeSeconds, report, json, reuse, reuseOnly) = settings;
         var model = await new ModelProvisioner().EnsureAsync(ModelLocations.DefaultModelPath(), ModelLocations.DefaultWeightsDirectory(), cancellationToken);
         var files = await ListImagesAsync(input, cancellationToken);
         var lines = new List<string>
@@ -39,6 +39,25 @@ public static class Bench
         foreach (var line in lines)
         {
             text.WriteLine(line);
+        }
+
+        if (reuseOnly)
+        {
+            var only = Directory.CreateTempSubdirectory("fruits-bench").FullName;
+            Print("(reuse) feature store and refit, jobs through the embedded silo:");
+            var figures = await ReuseBenchmarks.RunAsync(input, files, only, Print, cancellationToken);
+            Directory.Delete(only, recursive: true);
+            if (report is not null)
+            {
+                await File.WriteAllLinesAsync(report, lines, cancellationToken);
+            }
+
+            if (json)
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(new { input = new { path = input, images = files.Count }, reuse = figures }));
+            }
+
+            return 0;
         }
 
         var layouts = new List<object>();
@@ -153,7 +172,8 @@ public static class Bench
         foreach (var (name, jobInput, _) in jobs)
         {
             var before = Sample(seconds / 2);
-            var run = await JobProcess.RunAsync(jobInput, Path.Combine(work, "out-" + name.Split(' ')[0]), () => Sample(probeSeconds), probeEvery, cancellationToken);
+            // These measure featurizing: a feature store would serve the full job what the subset job stored.
+            var run = await JobProcess.RunAsync(jobInput, Path.Combine(work, "out-" + name.Split(' ')[0]), () => Sample(probeSeconds), probeEvery, cancellationToken, ["--no-feature-store"]);
             var after = Sample(seconds / 2);
             List<double> samples = [before, .. run.CeilingSamples, after];
             var jobCeiling = samples.Average();
@@ -201,6 +221,13 @@ public static class Bench
             stages = await StageBenchmarks.RunAsync(fullOutput, Print, cancellationToken);
         }
 
+        object? reuseFigures = null;
+        if (reuse)
+        {
+            Print("(reuse) feature store and refit, jobs through the embedded silo:");
+            reuseFigures = await ReuseBenchmarks.RunAsync(input, files, work, Print, cancellationToken);
+        }
+
         Directory.Delete(work, recursive: true);
         if (report is not null)
         {
@@ -223,6 +250,7 @@ public static class Bench
                 hot_path_bytes_per_image = allocated,
                 jobs = jobResults,
                 stages,
+                reuse = reuseFigures,
             }));
         }
 

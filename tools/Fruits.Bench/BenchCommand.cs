@@ -26,6 +26,9 @@ public sealed class BenchCommand : RootCommand
         HelpName = "OUTPUT",
     };
 
+    private readonly Option<bool> _reuse = new("--reuse") { Description = "also the feature store and refit section: cold off/on, warm rerun, input + 1,000 new images, refit" };
+    private readonly Option<bool> _reuseOnly = new("--reuse-only") { Description = "only the feature store and refit section" };
+
     private readonly Option<string?> _report = new("--report") { Description = "also write the printed lines to this file", HelpName = "FILE" };
 
     public BenchCommand()
@@ -51,6 +54,8 @@ public sealed class BenchCommand : RootCommand
         Options.Add(_probeSeconds);
         Options.Add(_report);
         Options.Add(_classify);
+        Options.Add(_reuse);
+        Options.Add(_reuseOnly);
         SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(_classify) is { } output)
@@ -77,5 +82,7 @@ public sealed class BenchCommand : RootCommand
         parse.GetValue(_probeEvery) ?? 30,
         parse.GetValue(_probeSeconds) ?? 4,
         parse.GetValue(_report),
-        parse.GetValue(Json));
+        parse.GetValue(Json),
+        parse.GetValue(_reuse),
+        parse.GetValue(_reuseOnly));
 }

@@ -10,4 +10,6 @@ public sealed record BenchSettings(
     double ProbeEvery,
     double ProbeSeconds,
     string? Report,
-    bool Json);
+    bool Json,
+    bool Reuse = false,
+    bool ReuseOnly = false);

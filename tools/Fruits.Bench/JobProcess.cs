@@ -18,12 +18,13 @@ public static class JobProcess
         string output,
         Func<double> sampleCeiling,
         double probeEvery,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IReadOnlyList<string>? options = null)
     {
         var start = FruitsStartInfo();
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
-        foreach (var arg in new[] { "run", "--input", input, "--output", output, "--overwrite", "--json" })
+        foreach (var arg in new[] { "run", "--input", input, "--output", output, "--overwrite", "--json" }.Concat(options ?? []))
         {
             start.ArgumentList.Add(arg);
         }
@@ -86,7 +87,7 @@ public static class JobProcess
     /// The `fruits` executable that the build puts beside this one, so the job runs with the product's own
     /// runtime settings; without an apphost (a build that skipped it), its assembly through the dotnet host.
     /// </summary>
-    private static ProcessStartInfo FruitsStartInfo()
+    public static ProcessStartInfo FruitsStartInfo()
     {
         var apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "fruits.exe" : "fruits");
         if (File.Exists(apphost))

@@ -32,6 +32,7 @@ public sealed class FruitsRootCommand : RootCommand
         Subcommands.Add(new CancelCommand(Global));
         Subcommands.Add(new InspectCommand(Global));
         Subcommands.Add(new ExportCsvCommand(Global));
+        Subcommands.Add(new RefitCommand(Global));
         Subcommands.Add(new ClassifyCommand(Global));
         Subcommands.Add(new ServeCommand(Global));
         Subcommands.Add(new EvaluateCommand(Global));

@@ -30,9 +30,22 @@ public sealed class JobSpecOptions
 
     public Option<int?> BatchSize { get; } = NumberOptions.Integer("--batch-size", $"images per batch (default {JobSpec.DefaultBatchSize})", "N");
 
+    public Option<long?> PartSize { get; } = NumberOptions.Size("--part-size", "target size of each final part.parquet, e.g. 64MB (default 128MB)", "SIZE");
+
     public Option<bool> Overwrite { get; } = new("--overwrite")
     {
         Description = "replace the output of a finished job (files of the user's own beside it are kept)",
+    };
+
+    public Option<string?> FeatureStore { get; } = new("--feature-store")
+    {
+        Description = "where features are kept by image content and reused by later jobs (a folder or s3://bucket/prefix; default: Fruits:FeatureStore, else fruits-feature-store beside the output)",
+        HelpName = "DIR",
+    };
+
+    public Option<bool> NoFeatureStore { get; } = new("--no-feature-store")
+    {
+        Description = "featurize every image; read and write no feature store",
     };
 
     public Option<string?> JobId { get; } = new("--job-id")
@@ -48,7 +61,10 @@ public sealed class JobSpecOptions
         command.Options.Add(Threshold);
         command.Options.Add(K);
         command.Options.Add(BatchSize);
+        command.Options.Add(PartSize);
         command.Options.Add(Overwrite);
+        command.Options.Add(FeatureStore);
+        command.Options.Add(NoFeatureStore);
         command.Options.Add(JobId);
     }
 
@@ -68,7 +84,9 @@ public sealed class JobSpecOptions
         }
 
         var batchSize = parse.GetValue(BatchSize) ?? JobSpec.DefaultBatchSize;
-        var spec = new JobSpec(input.ToContract(), output.ToContract(), new PcaSelectionData(threshold ?? PcaSelectionData.DefaultThreshold, k), batchSize, parse.GetValue(Overwrite));
+        var featureStore = parse.GetValue(FeatureStore) is { } named ? StorageLocation.Parse(named).ToContract() : null;
+        var spec = new JobSpec(input.ToContract(), output.ToContract(), new PcaSelectionData(threshold ?? PcaSelectionData.DefaultThreshold, k), batchSize, parse.GetValue(Overwrite),
+            featureStore, parse.GetValue(NoFeatureStore), parse.GetValue(PartSize) ?? 0);
         try
         {
             spec.Validate();

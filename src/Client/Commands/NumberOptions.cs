@@ -37,6 +37,28 @@ public static class NumberOptions
         },
     };
 
+    /// <summary>A size in bytes: a whole number, optionally with KB, MB or GB (powers of 1024), e.g. 128MB.</summary>
+    public static Option<long?> Size(string name, string description, string helpName) => new(name)
+    {
+        Description = description,
+        HelpName = helpName,
+        CustomParser = result =>
+        {
+            var size = Parse<long>(result, name, "a positive size such as 128MB", text =>
+            {
+                var trimmed = text.Trim().ToUpperInvariant();
+                var (digits, scale) = trimmed.EndsWith("GB", StringComparison.Ordinal) ? (trimmed[..^2], 1L << 30)
+                    : trimmed.EndsWith("MB", StringComparison.Ordinal) ? (trimmed[..^2], 1L << 20)
+                    : trimmed.EndsWith("KB", StringComparison.Ordinal) ? (trimmed[..^2], 1L << 10)
+                    : (trimmed, 1L);
+                return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= long.MaxValue / scale
+                    ? value * scale
+                    : null;
+            });
+            return size;
+        },
+    };
+
     private static T? Parse<T>(ArgumentResult result, string name, string kind, Func<string, T?> parse)
         where T : struct
     {

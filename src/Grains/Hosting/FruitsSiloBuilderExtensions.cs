@@ -23,6 +23,8 @@ public static class FruitsSiloBuilderExtensions
         builder.Services.AddSingleton<FeaturizerReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, FeaturizerWarmup>();
         builder.Services.AddSingleton<PcaModelCache>();
+        builder.Services.AddSingleton<FeatureStoreCache>();
+        builder.Services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section);
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
         builder.Services.AddSingleton<SiloStatisticsStore>();
         builder.Services.AddSingleton<SiloWorkload>();

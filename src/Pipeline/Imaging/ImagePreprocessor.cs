@@ -13,6 +13,12 @@ public sealed class ImagePreprocessor
     public const int Size = 224;
     public const int TensorLength = 3 * Size * Size;
 
+    /// <summary>
+    /// Part of the feature store's key: raise it whenever an image's tensor changes (decoding, resizing, scaling), so
+    /// features made by the older preprocessing are never reused.
+    /// </summary>
+    public const int Version = 1;
+
     private const int Plane = Size * Size;
 
     private readonly ImageDecoder _decoder;

@@ -10,11 +10,13 @@ namespace Fruits.Pipeline.Output;
 /// <param name="Listed">Images in the batch manifest.</param>
 /// <param name="Succeeded">Images featurized: the part's rows.</param>
 /// <param name="Failed">Images recorded in the batch's errors part (0 = no errors part).</param>
-public sealed record BatchCommit(int Listed, int Succeeded, int Failed)
+/// <param name="Reused">Of the succeeded images, those whose features came from the feature store.</param>
+public sealed record BatchCommit(int Listed, int Succeeded, int Failed, int Reused = 0)
 {
     public const string ListedKey = "fruits.batch.images_listed";
     public const string SucceededKey = "fruits.batch.images_succeeded";
     public const string FailedKey = "fruits.batch.images_failed";
+    public const string ReusedKey = "fruits.batch.images_reused";
 
     /// <summary>Parquet key-value metadata for the part's footer.</summary>
     public Dictionary<string, string> ToMetadata() => new(StringComparer.Ordinal)
@@ -22,6 +24,7 @@ public sealed record BatchCommit(int Listed, int Succeeded, int Failed)
         [ListedKey] = Listed.ToString(CultureInfo.InvariantCulture),
         [SucceededKey] = Succeeded.ToString(CultureInfo.InvariantCulture),
         [FailedKey] = Failed.ToString(CultureInfo.InvariantCulture),
+        [ReusedKey] = Reused.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>The commit in a footer, or null when it is absent or does not add up (succeeded must be the part's rows).</summary>
@@ -37,7 +40,9 @@ public sealed record BatchCommit(int Listed, int Succeeded, int Failed)
             return null;
         }
 
-        return new BatchCommit(listed, succeeded, failed);
+        // Parts written before the feature store count none reused.
+        var reused = TryCount(metadata, ReusedKey, out var stored) && stored <= succeeded ? stored : 0;
+        return new BatchCommit(listed, succeeded, failed, reused);
     }
 
     private static bool TryCount(IReadOnlyDictionary<string, string> metadata, string key, out int value)

@@ -130,6 +130,44 @@ public static class FeatureParts
         return (new FeatureTable(paths, labels, all, Math.Max(dimension, 1)), BatchCommit.FromMetadata(reader.CustomMetadata, paths.Count));
     }
 
+    /// <summary>
+    /// A final part made of several batches' rows (each table with its projection, <paramref name="k"/> wide), in
+    /// order, cut into row groups of about <paramref name="rowGroupRows"/> rows (whole tables; at least one a group).
+    /// </summary>
+    public static async Task WriteProjectedAsync(IObjectStore store, string key, IReadOnlyList<(FeatureTable Table, float[] Pca)> blocks, int k, int rowGroupRows, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(blocks);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rowGroupRows);
+        var fields = OutputSchema.GetDataFields();
+        using var buffer = new MemoryStream();
+        await using (var writer = await ParquetWriter.CreateAsync(OutputSchema, buffer, Options, cancellationToken: cancellationToken))
+        {
+            var next = 0;
+            while (next < blocks.Count)
+            {
+                var take = 1;
+                var rows = blocks[next].Table.Count;
+                while (next + take < blocks.Count && rows + blocks[next + take].Table.Count <= rowGroupRows)
+                {
+                    rows += blocks[next + take++].Table.Count;
+                }
+
+                var (table, pca) = Concatenate(blocks.Skip(next).Take(take).ToList(), k);
+                if (pca.Length < (long)table.Count * k)
+                {
+                    throw new ArgumentException($"{table.Count} rows of {k} components need {table.Count * k} floats, got {pca.Length}.", nameof(blocks));
+                }
+
+                await WriteGroupAsync(writer, fields, table, pca, k, cancellationToken);
+                next += take;
+            }
+        }
+
+        await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+    }
+
     private static async Task WriteAsync(IObjectStore store, string key, ParquetSchema schema, FeatureTable table, float[]? pca, int k, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -142,21 +180,53 @@ public static class FeatureParts
                 writer.CustomMetadata = metadata;
             }
 
-            using var group = writer.CreateRowGroup();
-            await group.WriteAsync(fields[0], table.Paths as IReadOnlyCollection<string> ?? [.. table.Paths], null);
-            await group.WriteAsync(fields[1], table.Labels as IReadOnlyCollection<string> ?? [.. table.Labels], null);
-            await WriteListAsync(group, fields[2], table.Features, table.Count, table.Dimension, cancellationToken);
-            if (pca is not null)
-            {
-                await WriteListAsync(group, fields[3], pca, table.Count, k, cancellationToken);
-            }
+            await WriteGroupAsync(writer, fields, table, pca, k, cancellationToken);
         }
 
         await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
     }
 
+    private static async Task WriteGroupAsync(ParquetWriter writer, DataField[] fields, FeatureTable table, float[]? pca, int k, CancellationToken cancellationToken)
+    {
+        using var group = writer.CreateRowGroup();
+        await group.WriteAsync(fields[0], table.Paths as IReadOnlyCollection<string> ?? [.. table.Paths], null);
+        await group.WriteAsync(fields[1], table.Labels as IReadOnlyCollection<string> ?? [.. table.Labels], null);
+        await WriteListAsync(group, fields[2], table.Features, table.Count, table.Dimension, cancellationToken);
+        if (pca is not null)
+        {
+            await WriteListAsync(group, fields[3], pca, table.Count, k, cancellationToken);
+        }
+    }
+
+    private static (FeatureTable Table, float[] Pca) Concatenate(IReadOnlyList<(FeatureTable Table, float[] Pca)> blocks, int k)
+    {
+        if (blocks.Count == 1)
+        {
+            return blocks[0];
+        }
+
+        var dimension = blocks[0].Table.Dimension;
+        var rows = blocks.Sum(b => b.Table.Count);
+        var features = new float[rows * dimension];
+        var pca = new float[rows * k];
+        var at = 0;
+        foreach (var (table, projected) in blocks)
+        {
+            if (table.Dimension != dimension)
+            {
+                throw new ArgumentException($"tables of {dimension} and {table.Dimension} features cannot share a part", nameof(blocks));
+            }
+
+            table.FeatureBlock.CopyTo(features.AsSpan(at * dimension));
+            projected.AsSpan(0, table.Count * k).CopyTo(pca.AsSpan(at * k));
+            at += table.Count;
+        }
+
+        return (new FeatureTable(blocks.SelectMany(b => b.Table.Paths).ToList(), blocks.SelectMany(b => b.Table.Labels).ToList(), features, dimension), pca);
+    }
+
     /// <summary>A required list of required floats: every value is defined, and each row starts a new list (repetition 0).</summary>
-    private static async Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, CancellationToken cancellationToken)
+    internal static async Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, CancellationToken cancellationToken)
     {
         var values = rows * width;
         var levels = ArrayPool<int>.Shared.Rent(values * 2);
@@ -179,7 +249,7 @@ public static class FeatureParts
         }
     }
 
-    private static int CheckRectangular(ReadOnlySpan<int> repetition, int rows, int values, int dimension, string key)
+    internal static int CheckRectangular(ReadOnlySpan<int> repetition, int rows, int values, int dimension, string key)
     {
         var width = rows == 0 ? dimension : values / rows;
         if (rows > 0 && (width == 0 || width * rows != values || (dimension != 0 && width != dimension)))

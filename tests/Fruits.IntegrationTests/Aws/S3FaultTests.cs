@@ -2,9 +2,12 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Fruits.Grains;
 using Fruits.Grains.Interfaces;
+using Fruits.Pipeline.Imaging;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Fruits.IntegrationTests.EndToEnd;
+using Microsoft.Extensions.Options;
 
 namespace Fruits.IntegrationTests.Aws;
 
@@ -60,6 +63,22 @@ public sealed class S3FaultTests : IAsyncLifetime
         Assert.Equal(80, status.Summary!.ImagesSucceeded);
         Assert.Equal(0, status.Summary.ImagesFailed);
         Assert.True(_proxy.Faults > 20, $"only {_proxy.Faults} of {_proxy.Requests} requests were throttled");
+
+        // The feature store beside the output was written through the same throttling: read back past the proxy, every
+        // image is found and every entry verifies.
+        using var direct = new ObjectStoreFactory(Options.Create(new S3StorageOptions { ServiceUrl = _moto.Endpoint }));
+        var space = new FeatureStore(direct.Open(FeatureStoreLocation.Namespace(
+            new StorageLocation($"s3://{Bucket}/{FeatureStoreLocation.DefaultName}"), new FeatureStoreKey(status.Summary.ModelSha256, ImagePreprocessor.Version))));
+        var index = new FeatureStoreIndex();
+        await space.RefreshAsync(index);
+        var images = Directory.GetFiles(_temp.Combine("input"), "*.jpg", SearchOption.AllDirectories);
+        var hits = images.Select((file, row) =>
+        {
+            var hash = ContentHash.Of(File.ReadAllBytes(file));
+            Assert.True(index.TryFind(hash, out var entry), $"{file} is not in the store");
+            return new FeatureStoreHit(hash, entry, row);
+        }).ToList();
+        Assert.Empty(await space.ReadAsync(hits, new float[images.Length * 1280], 1280));
     }
 
     [Fact]

@@ -21,21 +21,24 @@ public sealed class S3JobTests(S3ClusterFixture fixture) : IDisposable
         await fixture.UploadFolderAsync(input, bucket, "in");
         var s3Input = $"s3://{bucket}/in";
 
-        var runs = new (string Name, string Input, string Output)[]
+        // Each job uses the default feature store beside its output: the first local and the first S3 job fill theirs,
+        // the later ones take every image's features from them (through S3 for local-s3).
+        var runs = new (string Name, string Input, string Output, int Reused)[]
         {
-            ("local-local", input, _temp.Combine("out-local")),
-            ("s3-s3", s3Input, $"s3://{bucket}/out-s3"),
-            ("s3-local", s3Input, _temp.Combine("out-s3-local")),
-            ("local-s3", input, $"s3://{bucket}/out-local-s3"),
+            ("local-local", input, _temp.Combine("out-local"), 0),
+            ("s3-s3", s3Input, $"s3://{bucket}/out-s3", 0),
+            ("s3-local", s3Input, _temp.Combine("out-s3-local"), 200),
+            ("local-s3", input, $"s3://{bucket}/out-local-s3", 200),
         };
 
         var results = new Dictionary<string, Dictionary<string, float[]>>();
-        foreach (var (name, from, to) in runs)
+        foreach (var (name, from, to, reused) in runs)
         {
             var spec = new JobSpec(StorageLocation.Parse(from).ToContract(), StorageLocation.Parse(to).ToContract(), new PcaSelectionData(0.75), BatchSize: 32);
             var status = await fixture.Cluster.RunJobAsync($"s3-{name}", spec, TimeSpan.FromMinutes(5));
             Assert.True(status.Phase == JobPhase.Completed, $"{name} ended {status.Phase}: {status.Error}");
             Assert.Equal(200, status.Summary!.ImagesSucceeded);
+            Assert.Equal(reused, status.Summary.ImagesReused);
 
             var local = to;
             if (to.StartsWith("s3://", StringComparison.Ordinal))

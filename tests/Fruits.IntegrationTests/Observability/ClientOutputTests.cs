@@ -136,6 +136,6 @@ public sealed partial class ClientOutputTests(SiloProcessFixture fixture)
         return (exit, process.StandardOutput, process.StandardError);
     }
 
-    [GeneratedRegex(@"^(?<phase>[a-z-]+) (?<done>[\d,]+)/(?<total>[\d,]+) images  (?<rate>\d+\.\d) img/s  ETA (?<eta>-|\d+h\d\dm|\d+m\d\ds|\d+s)  failed (?<failed>[\d,]+)$")]
+    [GeneratedRegex(@"^(?<phase>[a-z-]+) (?<done>[\d,]+)/(?<total>[\d,]+) images  (?<rate>\d+\.\d) img/s  ETA (?<eta>-|\d+h\d\dm|\d+m\d\ds|\d+s)(  reused (?<reused>[\d,]+))?  failed (?<failed>[\d,]+)$")]
     private static partial Regex ProgressLine();
 }

@@ -64,7 +64,7 @@ public sealed class OutputSafetyTests : IDisposable
             File.WriteAllText(Path.Combine(output, name), content);
         }
 
-        var again = await FruitsAsync(["run", "--input", input, "--output", output, "--batch-size", "4", "--overwrite"]);
+        var again = await FruitsAsync(["run", "--input", input, "--output", output, "--batch-size", "4", "--part-size", "1KB", "--overwrite"]);
         Assert.True(again.ExitCode == 0, again.Output);
 
         foreach (var (name, content) in userFiles)
@@ -73,7 +73,7 @@ public sealed class OutputSafetyTests : IDisposable
             Assert.Equal(content, File.ReadAllText(Path.Combine(output, name)));
         }
 
-        // The old job's parts are gone (batch size 8 made 3 parts, 4 makes 5), the new job's are complete.
+        // The old job's parts are gone (a part of at most 1 KB is one batch: batch size 8 made 3 parts, 4 makes 5), the new job's are complete.
         Assert.Equal(5, Directory.GetFiles(output, "part-*.parquet").Length);
         await JobAssertions.AssertCompleteAndExactAsync(output, input, 20);
     }

@@ -1,0 +1,198 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Storage;
+using Parquet;
+using Parquet.Schema;
+using Parquet.Serialization;
+
+namespace Fruits.Pipeline.Reuse;
+
+/// <summary>
+/// Features addressed by content, in one namespace (<see cref="FeatureStoreKey"/>) of a store shared by every job
+/// that names it. A segment is written before its index file, each atomically, and a hit is trusted only when the
+/// segment's row holds the very hash looked up: a writer killed between the two leaves an orphan segment that nothing
+/// points to, never an index entry that points to the wrong features. Writing the same entries twice writes the
+/// same keys, so concurrent jobs over overlapping images need no coordination.
+/// </summary>
+public sealed class FeatureStore(IObjectStore store)
+{
+    private const int ParallelIndexReads = 16;
+    private static readonly ParquetSchema SegmentSchema = typeof(FeatureStoreRow).GetParquetSchema(forWriting: true);
+    private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.Snappy };
+
+    public IObjectStore Store => store;
+
+    /// <summary>Loads the index files <paramref name="index"/> does not hold yet; returns how many were read.</summary>
+    public async Task<int> RefreshAsync(FeatureStoreIndex index, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        var pending = new List<string>();
+        await foreach (var item in store.ListAsync(FeatureStoreLayout.IndexPrefix, cancellationToken))
+        {
+            if (FeatureStoreLayout.SegmentOfIndex(item.Key) is { } id && !index.IsLoaded(id))
+            {
+                pending.Add(id);
+            }
+        }
+
+        var loaded = 0;
+        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = ParallelIndexReads, CancellationToken = cancellationToken }, async (id, token) =>
+        {
+            if (await TryReadIndexAsync(id, token) is { } rows)
+            {
+                index.AddSegment(id, rows);
+                Interlocked.Increment(ref loaded);
+            }
+        });
+        return loaded;
+    }
+
+    /// <summary>
+    /// Copies the stored features of each of <paramref name="wanted"/> into its row of <paramref name="destination"/>
+    /// (rows of <paramref name="dimension"/> floats). Returns the positions in <paramref name="wanted"/> whose features
+    /// could not be read or did not verify: those images must be featurized.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> ReadAsync(IReadOnlyList<FeatureStoreHit> wanted, float[] destination, int dimension, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(wanted);
+        ArgumentNullException.ThrowIfNull(destination);
+        var failed = new List<int>();
+        foreach (var group in wanted.Select((hit, position) => (Hit: hit, Position: position)).GroupBy(h => h.Hit.Entry.SegmentId, StringComparer.Ordinal))
+        {
+            var segment = await TryReadSegmentAsync(group.Key, cancellationToken);
+            foreach (var (hit, position) in group)
+            {
+                var row = hit.Entry.Row;
+                if (segment is null || segment.Value.Dimension != dimension || row >= segment.Value.Hashes.Length
+                    || !string.Equals(segment.Value.Hashes[row], hit.Hash.Hex, StringComparison.Ordinal))
+                {
+                    failed.Add(position);
+                    continue;
+                }
+
+                segment.Value.Features.AsSpan(row * dimension, dimension).CopyTo(destination.AsSpan(hit.DestinationRow * dimension, dimension));
+            }
+        }
+
+        return failed;
+    }
+
+    /// <summary>
+    /// Stores <paramref name="hashes"/>' features (rows of <paramref name="features"/>) as one segment and its index
+    /// file, and adds them to <paramref name="index"/>. Returns the segment's id.
+    /// </summary>
+    public async Task<string> WriteAsync(IReadOnlyList<ContentHash> hashes, float[] features, int dimension, FeatureStoreIndex? index, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        ArgumentNullException.ThrowIfNull(features);
+        if (hashes.Count == 0 || features.Length < (long)hashes.Count * dimension)
+        {
+            throw new ArgumentException($"a segment needs at least one row and {hashes.Count} x {dimension} features, got {features.Length}", nameof(features));
+        }
+
+        var id = SegmentId(hashes);
+        var fields = SegmentSchema.GetDataFields();
+        using (var buffer = new MemoryStream())
+        {
+            await using (var writer = await ParquetWriter.CreateAsync(SegmentSchema, buffer, Options, cancellationToken: cancellationToken))
+            {
+                using var group = writer.CreateRowGroup();
+                await group.WriteAsync(fields[0], hashes.Select(h => h.Hex).ToArray(), null);
+                await FeatureParts.WriteListAsync(group, fields[1], features, hashes.Count, dimension, cancellationToken);
+            }
+
+            await store.WriteAsync(FeatureStoreLayout.Segment(id), buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+        }
+
+        // Only now may anyone find these entries.
+        await ParquetParts.WriteAsync(store, FeatureStoreLayout.Index(id), hashes.Select((h, row) => new FeatureStoreIndexRow { Sha256 = h.Hex, Row = row }).ToList(), cancellationToken);
+        index?.AddSegment(id, hashes);
+        return id;
+    }
+
+    /// <summary>The first 128 bits of the SHA-256 of the segment's hashes in row order.</summary>
+    public static string SegmentId(IReadOnlyList<ContentHash> hashes)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var hash in hashes)
+        {
+            digest.AppendData(Encoding.ASCII.GetBytes(hash.Hex));
+        }
+
+        return Convert.ToHexStringLower(digest.GetHashAndReset())[..32];
+    }
+
+    /// <summary>An index file's hashes in row order; null when it is missing, unreadable or not well-formed.</summary>
+    private async Task<ContentHash[]?> TryReadIndexAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var rows = await ParquetParts.ReadAsync<FeatureStoreIndexRow>(store, FeatureStoreLayout.Index(id), cancellationToken);
+            var hashes = new ContentHash[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (rows[i].Row != i || ContentHash.Parse(rows[i].Sha256) is not { } hash)
+                {
+                    return null;
+                }
+
+                hashes[i] = hash;
+            }
+
+            return hashes;
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // The store is a cache: an index that does not read only means its images are featurized again.
+            return null;
+        }
+    }
+
+    private async Task<(string[] Hashes, float[] Features, int Dimension)?> TryReadSegmentAsync(string id, CancellationToken cancellationToken)
+    {
+        var key = FeatureStoreLayout.Segment(id);
+        try
+        {
+            using var buffer = await ParquetParts.ReadToMemoryAsync(store, key, cancellationToken);
+            await using var reader = await ParquetReader.CreateAsync(buffer, cancellationToken: cancellationToken);
+            var fields = reader.Schema.GetDataFields();
+            var hashField = fields.First(f => f.Path.ToString() == "sha256");
+            var featureField = fields.First(f => f.Path.ToString().StartsWith("features", StringComparison.Ordinal));
+            var hashes = new List<string>();
+            var blocks = new List<float[]>();
+            var dimension = 0;
+            for (var g = 0; g < reader.RowGroupCount; g++)
+            {
+                using var group = reader.OpenRowGroupReader(g);
+                var rows = checked((int)group.RowCount);
+                var groupHashes = new string?[rows];
+                await group.ReadAsync(hashField, groupHashes.AsMemory(), null, cancellationToken);
+                hashes.AddRange(groupHashes.Select(h => h ?? ""));
+                var values = checked((int)(group.GetMetadata(featureField)?.MetaData?.NumValues ?? 0));
+                var block = new float[values];
+                var levels = ArrayPool<int>.Shared.Rent(values * 2);
+                try
+                {
+                    await group.ReadRawAsync(featureField, block.AsMemory(), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
+                    dimension = FeatureParts.CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
+                }
+                finally
+                {
+                    ArrayPool<int>.Shared.Return(levels);
+                }
+
+                blocks.Add(block);
+            }
+
+            return ([.. hashes], blocks.Count == 1 ? blocks[0] : [.. blocks.SelectMany(b => b)], dimension);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // Missing or torn: the hits it should have served are featurized instead.
+            return null;
+        }
+    }
+}

@@ -1,0 +1,30 @@
+namespace Fruits.Pipeline.Reuse;
+
+/// <summary>
+/// Keys inside one namespace of a feature store. Entries are grouped into segments (one per featurized batch's
+/// misses), each named by the digest of its content hashes, so writing the same segment twice writes the same key.
+/// Segments and their index files are spread over 256 folders by the first two hex digits of their id: a million
+/// images make some 16,000 segments, about 60 a folder.
+/// </summary>
+public static class FeatureStoreLayout
+{
+    public const string SegmentsPrefix = "segments/";
+    public const string IndexPrefix = "index/";
+    public const string Extension = ".parquet";
+
+    public static string Segment(string segmentId) => $"{SegmentsPrefix}{segmentId[..2]}/{segmentId}{Extension}";
+
+    public static string Index(string segmentId) => $"{IndexPrefix}{segmentId[..2]}/{segmentId}{Extension}";
+
+    /// <summary>The segment id of an index key this layout produces, else null (a user's or a temporary file).</summary>
+    public static string? SegmentOfIndex(string key)
+    {
+        if (!key.StartsWith(IndexPrefix, StringComparison.Ordinal) || !key.EndsWith(Extension, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var id = key[(key.LastIndexOf('/') + 1)..^Extension.Length];
+        return id.Length == 32 && id.All(char.IsAsciiHexDigitLower) && Index(id) == key ? id : null;
+    }
+}

@@ -1,0 +1,188 @@
+using System.Text.Json;
+using Fruits.Grains;
+using Fruits.Grains.Interfaces;
+using Fruits.IntegrationTests.EndToEnd;
+using Fruits.Pipeline.Imaging;
+using Fruits.Pipeline.Reuse;
+using Fruits.Pipeline.Statistics;
+using Fruits.Pipeline.Storage;
+
+namespace Fruits.IntegrationTests.Reuse;
+
+/// <summary>Jobs that share a feature store on the in-process two-silo cluster, checked with DuckDB.</summary>
+[Collection(TwoSiloCollection.Name)]
+public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDisposable
+{
+    private const int PerLabel = 8;
+    private const int BatchSize = 8;
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(4);
+    private readonly TempDirectory _temp = new("fruits-reuse");
+
+    /// <summary>
+    /// One scenario, three jobs (a PCA fit of a few dozen images costs this suite seconds each): folder A is run; then A is
+    /// renamed, a new label B arrives, one image of A gets other bytes and one is deleted. The rerun featurizes only
+    /// B and the changed image, and its output equals a run from scratch over the same folder.
+    /// </summary>
+    [Fact]
+    public async Task A_rerun_featurizes_only_new_and_changed_images_and_equals_a_run_from_scratch()
+    {
+        var staging = ImageSubset.CopyTo(_temp.Combine("staging"), labels: 4, PerLabel + 1);
+        var labels = Directory.GetDirectories(staging).Order(StringComparer.Ordinal).ToList();
+        var first = Directory.CreateDirectory(_temp.Combine("photos")).FullName;
+        foreach (var label in labels.Take(3))
+        {
+            var target = Directory.CreateDirectory(Path.Combine(first, Path.GetFileName(label))).FullName;
+            foreach (var file in Directory.GetFiles(label).Order(StringComparer.Ordinal).Take(PerLabel))
+            {
+                File.Move(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+
+        var store = _temp.Combine("store");
+        var cold = await RunAsync(first, _temp.Combine("out-cold"), store);
+        Assert.Equal((3 * PerLabel, 0), Counts(cold));
+
+        // Renamed; a fourth label arrives; one image gets bytes no job has seen (the staging folder's spare image of
+        // its label); one is deleted.
+        var renamed = _temp.Combine("photos-2026");
+        Directory.Move(first, renamed);
+        Directory.Move(labels[3], Path.Combine(renamed, Path.GetFileName(labels[3])));
+        var files = Directory.GetFiles(Path.Combine(renamed, Path.GetFileName(labels[0])), "*.jpg").Order(StringComparer.Ordinal).ToList();
+        var changed = files[3];
+        var deleted = files[5];
+        File.Copy(Directory.GetFiles(labels[0]).Single(), changed, overwrite: true);
+        File.Delete(deleted);
+
+        var warm = await RunAsync(renamed, _temp.Combine("out-warm"), store);
+        // From scratch, and in parts of at most 100 KB: two batches of eight rows (about 42 KB each) a part.
+        var scratch = await RunAsync(renamed, _temp.Combine("out-scratch"), featureStore: null, partSizeBytes: 100 * 1024);
+
+        var images = (4 * PerLabel) + 1 - 1;
+        Assert.Equal((PerLabel + 1 + 1, (3 * PerLabel) - 2), Counts(warm));
+        Assert.Equal((images, 0), Counts(scratch));
+        Assert.Equal(StorageLocation.Parse(store).Uri, warm.Summary!.FeatureStore);
+        Assert.Null(scratch.Summary!.FeatureStore);
+        AssertSameOutput(_temp.Combine("out-warm"), _temp.Combine("out-scratch"), images);
+        Assert.Single(Directory.GetFiles(_temp.Combine("out-warm"), "part-*.parquet"));
+        Assert.Equal(2, Directory.GetFiles(_temp.Combine("out-scratch"), "part-*.parquet").Length);
+
+        using var db = new DuckDb();
+        var before = Parts(_temp.Combine("out-cold"));
+        var after = Parts(_temp.Combine("out-warm"));
+        var relative = $"replace(path, {DuckDb.Quote(first)}, '')";
+        var changedRelative = changed.Replace(renamed, "", StringComparison.Ordinal);
+        Assert.Equal(0, db.Scalar<int>($"SELECT count(*) FROM {after} WHERE path = {DuckDb.Quote(deleted)}"));
+        // Of the images both jobs saw under one relative path, only the changed one has other features.
+        Assert.Equal(
+            [changedRelative],
+            db.Rows($"SELECT x.p FROM (SELECT {relative} p, features FROM {before}) x JOIN (SELECT replace(path, {DuckDb.Quote(renamed)}, '') p, features FROM {after}) y USING (p) WHERE x.features <> y.features")
+                .Select(r => (string)r[0]!).ToList());
+        Assert.Equal((3 * PerLabel) - 2, db.Scalar<int>($"SELECT count(*) FROM (SELECT {relative} p, features FROM {before}) x JOIN (SELECT replace(path, {DuckDb.Quote(renamed)}, '') p, features FROM {after}) y USING (p) WHERE x.features = y.features"));
+
+        using var summary = JsonDocument.Parse(File.ReadAllBytes(_temp.Combine("out-warm/summary.json")));
+        Assert.Equal(PerLabel + 2, summary.RootElement.GetProperty("images_featurized").GetInt32());
+        Assert.Equal((3 * PerLabel) - 2, summary.RootElement.GetProperty("images_reused").GetInt32());
+        Assert.Equal(StorageLocation.Parse(store).Uri, summary.RootElement.GetProperty("feature_store").GetString());
+    }
+
+    [Fact]
+    public async Task Two_concurrent_jobs_over_overlapping_folders_share_one_store_and_leave_it_consistent()
+    {
+        var staging = ImageSubset.CopyTo(_temp.Combine("staging"), labels: 3, PerLabel);
+        var labels = Directory.GetDirectories(staging).Order(StringComparer.Ordinal).ToList();
+        string Folder(string name, IEnumerable<string> from)
+        {
+            foreach (var label in from)
+            {
+                var target = Directory.CreateDirectory(Path.Combine(_temp.Combine(name), Path.GetFileName(label))).FullName;
+                foreach (var file in Directory.GetFiles(label))
+                {
+                    File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+                }
+            }
+
+            return _temp.Combine(name);
+        }
+
+        var first = Folder("a", labels.Take(2));
+        var second = Folder("b", labels.Skip(1));
+        var store = _temp.Combine("store");
+
+        var jobs = await Task.WhenAll(RunAsync(first, _temp.Combine("out-a"), store), RunAsync(second, _temp.Combine("out-b"), store));
+
+        Assert.All(jobs, j => Assert.Equal(2 * PerLabel, j.Summary!.ImagesSucceeded));
+        Assert.All(jobs, j => Assert.Equal(2 * PerLabel, j.Summary!.ImagesFeaturized + j.Summary.ImagesReused));
+        using var db = new DuckDb();
+        var a = Parts(_temp.Combine("out-a"));
+        var b = Parts(_temp.Combine("out-b"));
+        Assert.Equal(2 * PerLabel, db.Scalar<int>($"SELECT count(DISTINCT path) FROM {a} WHERE starts_with(path, {DuckDb.Quote(first + "/")})"));
+        Assert.Equal(2 * PerLabel, db.Scalar<int>($"SELECT count(DISTINCT path) FROM {b} WHERE starts_with(path, {DuckDb.Quote(second + "/")})"));
+        // The shared label's images have the same features in both outputs, wherever they came from.
+        Assert.Equal(PerLabel, db.Scalar<int>($"""
+            SELECT count(*) FROM {a} x JOIN {b} y ON replace(x.path, {DuckDb.Quote(first)}, '') = replace(y.path, {DuckDb.Quote(second)}, '')
+            WHERE x.features = y.features
+            """));
+
+        // Afterwards a fresh reader finds every image, and each entry verifies and holds the features the jobs wrote.
+        var space = new FeatureStore(new LocalObjectStore(FeatureStoreLocation.Namespace(StorageLocation.Parse(store), new FeatureStoreKey(jobs[0].Summary!.ModelSha256, ImagePreprocessor.Version)).Uri));
+        var index = new FeatureStoreIndex();
+        await space.RefreshAsync(index);
+        var images = Directory.GetFiles(first, "*.jpg", SearchOption.AllDirectories).Concat(Directory.GetFiles(second, "*.jpg", SearchOption.AllDirectories)).ToList();
+        var hits = images.Select((file, row) =>
+        {
+            var hash = ContentHash.Of(File.ReadAllBytes(file));
+            Assert.True(index.TryFind(hash, out var entry), $"{file} is not in the store");
+            return new FeatureStoreHit(hash, entry, row);
+        }).ToList();
+        var stored = new float[images.Count * 1280];
+        Assert.Empty(await space.ReadAsync(hits, stored, 1280));
+        var written = db.Rows($"SELECT path, features FROM {a} UNION ALL SELECT path, features FROM {b}")
+            .ToDictionary(r => (string)r[0]!, r => ((System.Collections.IList)r[1]!).Cast<float>().ToArray());
+        for (var i = 0; i < images.Count; i++)
+        {
+            Assert.True(stored.AsSpan(i * 1280, 1280).SequenceEqual(written[images[i]]), $"{images[i]}: stored features differ from the output's");
+        }
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    private async Task<JobStatus> RunAsync(string input, string output, string? featureStore, long partSizeBytes = 0)
+    {
+        var spec = new JobSpec(StorageLocation.Parse(input).ToContract(), StorageLocation.Parse(output).ToContract(), new PcaSelectionData(0.75), BatchSize,
+            FeatureStore: featureStore is null ? null : StorageLocation.Parse(featureStore).ToContract(), NoFeatureStore: featureStore is null, PartSizeBytes: partSizeBytes);
+        var status = await fixture.RunJobAsync($"reuse-{Guid.NewGuid():N}", spec, JobTimeout);
+        Assert.True(status.Phase == JobPhase.Completed, $"job ended {status.Phase}: {status.Error}");
+        return status;
+    }
+
+    private static (int Featurized, int Reused) Counts(JobStatus status) => (status.Summary!.ImagesFeaturized, status.Summary.ImagesReused);
+
+    private static string Parts(string output) => $"read_parquet({DuckDb.Quote(Path.Combine(output, "part-*.parquet"))})";
+
+    /// <summary>Same rows and identical features; the same k, and PCA and projection equal within float tolerance.</summary>
+    private static void AssertSameOutput(string actual, string expected, int images)
+    {
+        using var db = new DuckDb();
+        var a = Parts(actual);
+        var e = Parts(expected);
+        Assert.Equal(images, db.Scalar<int>($"SELECT count(*) FROM {a}"));
+        Assert.Equal(images, db.Scalar<int>($"SELECT count(*) FROM {e}"));
+        Assert.Equal(images, db.Scalar<int>($"SELECT count(*) FROM {a} x JOIN {e} y ON x.path = y.path AND x.label = y.label AND x.features = y.features"));
+
+        var actualModel = PcaModelJson.Deserialize(File.ReadAllBytes(Path.Combine(actual, "pca_model.json")));
+        var expectedModel = PcaModelJson.Deserialize(File.ReadAllBytes(Path.Combine(expected, "pca_model.json")));
+        Assert.Equal(expectedModel.K, actualModel.K);
+        Assert.Equal(expectedModel.Count, actualModel.Count);
+        for (var i = 0; i < expectedModel.K; i++)
+        {
+            Assert.True(Math.Abs(expectedModel.ExplainedVarianceRatio[i] - actualModel.ExplainedVarianceRatio[i]) < 1e-6, $"ratio {i}");
+        }
+
+        // Components are defined up to sign; |projection| is not.
+        var worst = db.Scalar<double>($"""
+            SELECT max(abs(abs(x.pca_features[i]) - abs(y.pca_features[i])))
+            FROM {a} x JOIN {e} y USING (path), range(1, {expectedModel.K + 1}) r(i)
+            """);
+        Assert.True(worst < 1e-3, $"projections differ by up to {worst}");
+    }
+}

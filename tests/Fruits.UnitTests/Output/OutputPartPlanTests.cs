@@ -1,0 +1,53 @@
+using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Storage;
+
+namespace Fruits.UnitTests.Output;
+
+public sealed class OutputPartPlanTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("fruits-part-plan");
+
+    [Fact]
+    public void Consecutive_batches_fill_parts_up_to_the_target_and_every_batch_is_in_one_part()
+    {
+        var batches = Enumerable.Range(0, 10).Select(b => (Batch: b * 2, Rows: b == 7 ? 30 : 10)).ToList();
+
+        var parts = OutputPartPlan.Plan(batches, targetBytes: 3000, bytesPerRow: 100);
+
+        // 10 rows = 1,000 bytes a batch: three a part, and the oversized batch (3,000 bytes) alone.
+        Assert.Equal([[0, 2, 4], [6, 8, 10], [12], [14], [16, 18]], parts.Select(p => p.ToList()).ToList());
+        Assert.Equal(batches.Select(b => b.Batch), parts.SelectMany(p => p));
+        Assert.Single(OutputPartPlan.Plan(batches, OutputPartPlan.DefaultPartBytes, OutputPartPlan.BytesPerRow(1280, 40)));
+    }
+
+    [Fact]
+    public async Task A_part_of_many_batches_has_row_groups_of_whole_batches_and_reads_in_DuckDB()
+    {
+        var store = new LocalObjectStore(_temp.Path);
+        const int Dimension = 6;
+        const int K = 2;
+        var blocks = Enumerable.Range(0, 7).Select(b =>
+        {
+            var rows = b == 6 ? 3 : 5;
+            var paths = Enumerable.Range(0, rows).Select(i => $"/img/l{b % 2}/{b}-{i}.jpg").ToList();
+            var features = Enumerable.Range(0, rows * Dimension).Select(i => (float)(b + (i * 0.01))).ToArray();
+            var pca = Enumerable.Range(0, rows * K).Select(i => (float)(-b - (i * 0.1))).ToArray();
+            return (new FeatureTable(paths, paths.Select(p => p.Split('/')[2]).ToList(), features, Dimension), pca);
+        }).ToList();
+
+        await FeatureParts.WriteProjectedAsync(store, "part-000000.parquet", blocks, K, rowGroupRows: 10);
+
+        using var db = new DuckDb();
+        var file = DuckDb.Quote(_temp.Combine("part-000000.parquet"));
+        Assert.Equal(33, db.Scalar<int>($"SELECT count(DISTINCT path) FROM read_parquet({file})"));
+        Assert.Equal([10L, 10L, 10L, 3L], db.Rows($"SELECT row_group_num_rows FROM parquet_metadata({file}) GROUP BY row_group_id, row_group_num_rows ORDER BY row_group_id").Select(r => Convert.ToInt64(r[0], System.Globalization.CultureInfo.InvariantCulture)).ToList());
+        Assert.Equal(0, db.Scalar<int>($"SELECT count(*) FROM read_parquet({file}) WHERE len(features) <> {Dimension} OR len(pca_features) <> {K}"));
+        // Rows keep their batch's features and projection.
+        Assert.Equal(4f, db.Scalar<float>($"SELECT features[1] FROM read_parquet({file}) WHERE path = '/img/l0/4-0.jpg'"));
+        Assert.Equal(-4.1f, db.Scalar<float>($"SELECT pca_features[2] FROM read_parquet({file}) WHERE path = '/img/l0/4-0.jpg'"));
+        var back = await FeatureParts.ReadAsync(store, "part-000000.parquet");
+        Assert.Equal(blocks.SelectMany(b => b.Item1.Paths), back.Paths);
+    }
+
+    public void Dispose() => _temp.Dispose();
+}

@@ -1,0 +1,130 @@
+using Fruits.Grains;
+using Fruits.Grains.Interfaces;
+using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Statistics;
+using Fruits.Pipeline.Storage;
+
+namespace Fruits.UnitTests.Refit;
+
+/// <summary>Refit of a synthetic finished output: small features, so the fit costs nothing and the expected PCA is computed directly.</summary>
+public sealed class OutputRefitTests : IDisposable
+{
+    private const int Dimension = 12;
+    private const int Parts = 5;
+    private const int RowsPerPart = 40;
+    private readonly TempDirectory _temp = new("fruits-refit");
+
+    [Fact]
+    public async Task Refit_into_a_new_output_matches_a_fit_of_all_stored_features()
+    {
+        var source = await FinishedOutputAsync("out");
+        var target = new LocalObjectStore(_temp.Combine("refit"));
+        var refit = new OutputRefit(source, target);
+
+        var summary = await refit.RunAsync(new PcaSelection(FixedK: 4), await refit.CheckAsync());
+
+        var all = await ReadAllAsync(source);
+        var expected = new PcaFitter().Fit(MomentStatistics.FromRows(all.SelectMany(t => t.Features).ToArray(), all.Count, Dimension), new PcaSelection(FixedK: 4));
+        Assert.Equal(4, summary.K);
+        Assert.Equal(source.Root, summary.RefitOf);
+        Assert.Equal(target.Root, summary.Output);
+        Assert.Equal(Parts * RowsPerPart, summary.ImagesSucceeded);
+        Assert.True(await target.ExistsAsync(OutputLayout.Success));
+        Assert.False(await target.ExistsAsync(OutputRefit.Marker));
+        Assert.True(await target.ExistsAsync(OutputLayout.VariancePlot));
+        Assert.True(await target.ExistsAsync(OutputLayout.ScatterPlot));
+        var model = PcaModelJson.Deserialize(await ReadBytesAsync(target, OutputLayout.PcaModel));
+        Assert.Equal(expected.K, model.K);
+        Assert.Equal(expected.Count, model.Count);
+        for (var i = 0; i < Dimension; i++)
+        {
+            Assert.Equal(expected.ExplainedVarianceRatio[i], model.ExplainedVarianceRatio[i], 1e-9);
+        }
+
+        // Every row once, features untouched, projected with the new model.
+        using var db = new DuckDb();
+        var parts = $"read_parquet({DuckDb.Quote(Path.Combine(target.Root, "part-*.parquet"))})";
+        Assert.Equal(Parts * RowsPerPart, db.Scalar<int>($"SELECT count(DISTINCT path) FROM {parts}"));
+        Assert.Equal(0, db.Scalar<int>($"SELECT count(*) FROM {parts} WHERE len(pca_features) <> 4"));
+        var projector = new PcaProjector(model);
+        var rows = db.Rows($"SELECT path, features, pca_features FROM {parts}");
+        Assert.Equal(Parts * RowsPerPart, rows.Count);
+        foreach (var row in rows)
+        {
+            var features = ((System.Collections.IList)row[1]!).Cast<float>().ToArray();
+            Assert.Equal(all.Single(r => r.Path == (string)row[0]!).Features, features);
+            var projected = new float[4];
+            projector.Project(features, 1, projected);
+            var stored = ((System.Collections.IList)row[2]!).Cast<float>().ToArray();
+            Assert.All(Enumerable.Range(0, 4), c => Assert.Equal(projected[c], stored[c], 1e-4f));
+        }
+
+        // The source is unchanged.
+        var sourceParts = $"read_parquet({DuckDb.Quote(Path.Combine(source.Root, "part-*.parquet"))})";
+        Assert.Equal(0, db.Scalar<int>($"SELECT count(*) FROM {sourceParts} WHERE len(pca_features) <> 1"));
+    }
+
+    [Fact]
+    public async Task Refit_in_place_by_threshold_replaces_the_pca_and_keeps_the_output_finished()
+    {
+        var output = await FinishedOutputAsync("out");
+        var refit = new OutputRefit(output, output);
+
+        var summary = await refit.RunAsync(new PcaSelection(Threshold: 0.9), await refit.CheckAsync());
+
+        Assert.True(summary.VarianceKept >= 0.9);
+        Assert.Equal(0.9, summary.Threshold);
+        Assert.True(await output.ExistsAsync(OutputLayout.Success));
+        Assert.False(await output.ExistsAsync(OutputRefit.Marker));
+        var table = await new JobOutput(output).ReadSummaryAsync();
+        Assert.Equal(summary.K, table!.K);
+        Assert.Equal(summary.K, PcaModelJson.Deserialize(await ReadBytesAsync(output, OutputLayout.PcaModel)).K);
+    }
+
+    [Fact]
+    public async Task Refuses_an_unfinished_or_missing_output_and_a_destination_in_use_without_writing()
+    {
+        var unfinished = await FinishedOutputAsync("unfinished");
+        await unfinished.WriteAsync(OutputLayout.Plan, "{}"u8.ToArray());
+        await unfinished.DeleteAsync(OutputLayout.Success);
+        var finished = await FinishedOutputAsync("finished");
+        var busy = new LocalObjectStore(_temp.Combine("busy"));
+        await busy.WriteAsync("notes.txt", "mine"u8.ToArray());
+        var empty = new LocalObjectStore(_temp.Combine("nothing"));
+
+        var notFinished = await Assert.ThrowsAsync<InvalidOperationException>(() => new OutputRefit(unfinished, unfinished).CheckAsync());
+        Assert.Contains("unfinished job", notFinished.Message, StringComparison.Ordinal);
+        var noJob = await Assert.ThrowsAsync<InvalidOperationException>(() => new OutputRefit(empty, empty).CheckAsync());
+        Assert.Contains("holds no job output", noJob.Message, StringComparison.Ordinal);
+        var inUse = await Assert.ThrowsAsync<InvalidOperationException>(() => new OutputRefit(finished, busy).CheckAsync());
+        Assert.Contains("is not empty", inUse.Message, StringComparison.Ordinal);
+
+        Assert.False(Directory.Exists(empty.Root));
+        Assert.Equal(["notes.txt"], Directory.GetFiles(busy.Root).Select(Path.GetFileName));
+        Assert.False(await unfinished.ExistsAsync(OutputRefit.Marker));
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    private Task<LocalObjectStore> FinishedOutputAsync(string name) => SyntheticOutput.WriteAsync(_temp.Combine(name), Parts, RowsPerPart, Dimension);
+
+    private static async Task<List<(string Path, float[] Features)>> ReadAllAsync(IObjectStore store)
+    {
+        var rows = new List<(string, float[])>();
+        for (var part = 0; part < Parts; part++)
+        {
+            var table = await FeatureParts.ReadAsync(store, OutputLayout.OutputPart(part));
+            rows.AddRange(Enumerable.Range(0, table.Count).Select(i => (table.Paths[i], table.Row(i).ToArray())));
+        }
+
+        return rows;
+    }
+
+    private static async Task<byte[]> ReadBytesAsync(IObjectStore store, string key)
+    {
+        await using var stream = await store.OpenReadAsync(key);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+}

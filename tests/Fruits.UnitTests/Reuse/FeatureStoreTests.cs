@@ -1,0 +1,150 @@
+using Fruits.Pipeline.Reuse;
+using Fruits.Pipeline.Storage;
+
+namespace Fruits.UnitTests.Reuse;
+
+public sealed class FeatureStoreTests : IDisposable
+{
+    private const int Dimension = 8;
+    private readonly TempDirectory _temp = new("fruits-feature-store");
+
+    [Fact]
+    public async Task Stored_features_are_found_by_content_from_a_fresh_index()
+    {
+        var store = new FeatureStore(new LocalObjectStore(_temp.Path));
+        var hashes = Hashes("a", "b", "c");
+        await store.WriteAsync(hashes, Features(3, seed: 1), Dimension, index: null);
+
+        var index = new FeatureStoreIndex();
+        Assert.Equal(1, await store.RefreshAsync(index));
+        Assert.Equal(0, await store.RefreshAsync(index)); // nothing new: no index file is read twice
+        Assert.False(index.TryFind(ContentHash.Of("d"u8), out _));
+
+        var hits = new[] { Hit(index, hashes[2], 0), Hit(index, hashes[0], 1) };
+        var destination = new float[2 * Dimension];
+        Assert.Empty(await store.ReadAsync(hits, destination, Dimension));
+        Assert.Equal(Features(3, seed: 1).AsSpan(2 * Dimension, Dimension).ToArray(), destination.AsSpan(0, Dimension).ToArray());
+        Assert.Equal(Features(3, seed: 1).AsSpan(0, Dimension).ToArray(), destination.AsSpan(Dimension, Dimension).ToArray());
+    }
+
+    [Fact]
+    public async Task Writing_the_same_entries_twice_writes_the_same_keys()
+    {
+        var root = new LocalObjectStore(_temp.Path);
+        var store = new FeatureStore(root);
+        var first = await store.WriteAsync(Hashes("a", "b"), Features(2, seed: 1), Dimension, index: null);
+        var second = await store.WriteAsync(Hashes("a", "b"), Features(2, seed: 1), Dimension, index: null);
+
+        Assert.Equal(first, second);
+        var keys = await Keys(root);
+        Assert.Equal([FeatureStoreLayout.Index(first), FeatureStoreLayout.Segment(first)], keys);
+        // Spread over folders named by the id's first two hex digits, so no folder holds millions of entries.
+        Assert.StartsWith($"index/{first[..2]}/", keys[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_segment_without_its_index_file_is_never_found()
+    {
+        var root = new LocalObjectStore(_temp.Path);
+        var store = new FeatureStore(root);
+        var id = await store.WriteAsync(Hashes("a"), Features(1, seed: 1), Dimension, index: null);
+
+        // A writer killed between the segment and its index leaves just the segment.
+        await root.DeleteAsync(FeatureStoreLayout.Index(id));
+        var index = new FeatureStoreIndex();
+        await store.RefreshAsync(index);
+
+        Assert.False(index.TryFind(Hashes("a")[0], out _));
+    }
+
+    [Fact]
+    public async Task An_entry_whose_segment_is_lost_or_holds_other_content_is_not_trusted()
+    {
+        var root = new LocalObjectStore(_temp.Path);
+        var store = new FeatureStore(root);
+        var lost = await store.WriteAsync(Hashes("lost"), Features(1, seed: 1), Dimension, index: null);
+        var swapped = await store.WriteAsync(Hashes("x", "y"), Features(2, seed: 2), Dimension, index: null);
+        var other = await store.WriteAsync(Hashes("y", "x"), Features(2, seed: 3), Dimension, index: null);
+        var index = new FeatureStoreIndex();
+        await store.RefreshAsync(index);
+
+        await root.DeleteAsync(FeatureStoreLayout.Segment(lost));
+        // A segment whose rows are not the ones its index names (as if torn or replaced by hand).
+        await using (var replacement = await root.OpenReadAsync(FeatureStoreLayout.Segment(other)))
+        {
+            using var bytes = new MemoryStream();
+            await replacement.CopyToAsync(bytes);
+            await root.WriteAsync(FeatureStoreLayout.Segment(swapped), bytes.ToArray());
+        }
+
+        var hits = new[] { Hit(index, Hashes("lost")[0], 0), Hit(index, Hashes("x")[0], 1) };
+        var unverified = await store.ReadAsync(hits, new float[2 * Dimension], Dimension);
+
+        // "x" may be found in the other segment (the index keeps one entry per hash); wherever it points, it must verify.
+        Assert.Contains(0, unverified);
+        if (index.TryFind(Hashes("x")[0], out var entry) && entry.SegmentId == swapped)
+        {
+            Assert.Contains(1, unverified);
+        }
+    }
+
+    [Fact]
+    public async Task A_torn_index_file_is_skipped_and_its_entries_are_featurized_again()
+    {
+        var root = new LocalObjectStore(_temp.Path);
+        var store = new FeatureStore(root);
+        var id = await store.WriteAsync(Hashes("a"), Features(1, seed: 1), Dimension, index: null);
+        await root.WriteAsync(FeatureStoreLayout.Index(id), "PAR1 not a parquet file"u8.ToArray());
+        await root.WriteAsync("index/ab/notes.txt", "a user's file"u8.ToArray());
+
+        var index = new FeatureStoreIndex();
+        Assert.Equal(0, await store.RefreshAsync(index));
+        Assert.Equal(0, index.Count);
+    }
+
+    [Fact]
+    public void Namespaces_separate_models_and_preprocessing_versions()
+    {
+        var root = new StorageLocation(_temp.Path);
+        var a = FeatureStoreLocation.Namespace(root, new FeatureStoreKey(new string('a', 64), 1));
+        var b = FeatureStoreLocation.Namespace(root, new FeatureStoreKey(new string('b', 64), 1));
+        var c = FeatureStoreLocation.Namespace(root, new FeatureStoreKey(new string('a', 64), 2));
+
+        Assert.Equal(3, new[] { a.Uri, b.Uri, c.Uri }.Distinct().Count());
+        Assert.StartsWith(_temp.Path, a.Uri, StringComparison.Ordinal);
+        Assert.Equal("s3://bucket/jobs/fruits-feature-store", FeatureStoreLocation.BesideOutput(new StorageLocation("s3://bucket/jobs/out")).Uri);
+        Assert.Equal("s3://bucket/fruits-feature-store", FeatureStoreLocation.BesideOutput(new StorageLocation("s3://bucket/out")).Uri);
+        Assert.Equal(Path.Combine(_temp.Path, "fruits-feature-store"), FeatureStoreLocation.BesideOutput(new StorageLocation(Path.Combine(_temp.Path, "out"))).Uri);
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    private static ContentHash[] Hashes(params string[] contents) =>
+        contents.Select(c => ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(c))).ToArray();
+
+    private static float[] Features(int rows, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, rows * Dimension).Select(_ => (float)random.NextDouble()).ToArray();
+    }
+
+    private static FeatureStoreHit Hit(FeatureStoreIndex index, ContentHash hash, int row)
+    {
+        Assert.True(index.TryFind(hash, out var entry));
+        return new FeatureStoreHit(hash, entry, row);
+    }
+
+    private static async Task<List<string>> Keys(IObjectStore store)
+    {
+        var keys = new List<string>();
+        await foreach (var item in store.ListAsync(""))
+        {
+            if (!item.Key.StartsWith(IObjectStore.TemporaryPrefix, StringComparison.Ordinal))
+            {
+                keys.Add(item.Key);
+            }
+        }
+
+        return keys;
+    }
+}

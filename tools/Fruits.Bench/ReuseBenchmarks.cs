@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Fruits.Bench;
+
+/// <summary>
+/// (reuse) The feature store and refit, as ratios within one run: a cold job with the store off and on, the warm
+/// rerun, the input plus 1,000 new images against a cold job of those 1,000 alone, and `fruits refit`.
+/// </summary>
+public static class ReuseBenchmarks
+{
+    private const int NewImages = 1000;
+
+    public static async Task<object> RunAsync(string input, IReadOnlyList<string> files, string work, Action<string> print, CancellationToken cancellationToken)
+    {
+        var store = Path.Combine(work, "feature-store");
+
+        // New images: copies of images of the input with bytes appended after the JPEG's end, which decoders ignore
+        // and the content hash does not: they cost what 1,000 never-seen photos cost.
+        var fresh = Path.Combine(work, "new-images");
+        foreach (var (file, i) in files.Where((_, i) => i % Math.Max(1, files.Count / NewImages) == 0).Take(NewImages).Select((f, i) => (f, i)))
+        {
+            var target = Path.Combine(fresh, Path.GetFileName(Path.GetDirectoryName(file)!), $"new-{i:D4}.jpg");
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            await File.WriteAllBytesAsync(target, [.. await File.ReadAllBytesAsync(file, cancellationToken), .. BitConverter.GetBytes(i)], cancellationToken);
+        }
+
+        // The input plus the new images, through links: another folder, so every path differs from the cold job's.
+        var grown = Path.Combine(work, "input-plus-new");
+        foreach (var file in files)
+        {
+            var target = Path.Combine(grown, Path.GetRelativePath(input, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.CreateSymbolicLink(target, file);
+        }
+
+        foreach (var file in Directory.GetFiles(fresh, "*.jpg", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(grown, "new", Path.GetRelativePath(fresh, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.CreateSymbolicLink(target, file);
+        }
+
+        var off = await JobAsync("cold, store off", input, Path.Combine(work, "reuse-off"), ["--no-feature-store"], print, cancellationToken);
+        var on = await JobAsync("cold, store on", input, Path.Combine(work, "reuse-on"), ["--feature-store", store], print, cancellationToken);
+        var warm = await JobAsync("warm rerun", input, Path.Combine(work, "reuse-warm"), ["--feature-store", store], print, cancellationToken);
+        var newOnly = await JobAsync($"{NewImages:N0} new, cold", fresh, Path.Combine(work, "reuse-new"), ["--no-feature-store"], print, cancellationToken);
+        var plusNew = await JobAsync($"input + {NewImages:N0} new, warm", grown, Path.Combine(work, "reuse-grown"), ["--feature-store", store], print, cancellationToken);
+        var refit = await RefitAsync(Path.Combine(work, "reuse-on"), Path.Combine(work, "reuse-refit"), cancellationToken);
+        print(string.Create(CultureInfo.InvariantCulture, $"    refit --k 100 of the cold output: {refit:F2} s (process wall)"));
+
+        var ratios = new
+        {
+            warm_over_cold = warm.Total / off.Total,
+            refit_over_cold = refit / off.Total,
+            featurize_store_on_over_off = on.Featurize / off.Featurize,
+            plus_new_over_new_cold_plus_warm = plusNew.Total / (newOnly.Total + warm.Total),
+        };
+        print("    | measure | figure | target |");
+        print("    |---|---|---|");
+        print(string.Create(CultureInfo.InvariantCulture, $"    | warm rerun / cold (job wall) | {ratios.warm_over_cold:P1} | <= 5 % |"));
+        print(string.Create(CultureInfo.InvariantCulture, $"    | refit / cold | {ratios.refit_over_cold:P1} | <= 3 % |"));
+        print(string.Create(CultureInfo.InvariantCulture, $"    | featurize phase, store on / off (cold) | {ratios.featurize_store_on_over_off:F3} | <= 1.02 |"));
+        print(string.Create(CultureInfo.InvariantCulture, $"    | input + {NewImages:N0} new (warm) / ({NewImages:N0} new cold + warm rerun) | {ratios.plus_new_over_new_cold_plus_warm:F3} | <= 1 |"));
+        return new { jobs = new[] { off, on, warm, newOnly, plusNew }, refit_seconds = refit, ratios };
+    }
+
+    private static async Task<ReuseJob> JobAsync(string name, string input, string output, string[] options, Action<string> print, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var run = await JobProcess.RunAsync(input, output, () => 0, 0, cancellationToken, options);
+        var wall = clock.Elapsed.TotalSeconds;
+        var summary = run.Result.RootElement.GetProperty("summary");
+        var phases = summary.GetProperty("phase_seconds");
+        var job = new ReuseJob(
+            name,
+            summary.GetProperty("images_succeeded").GetInt32(),
+            summary.GetProperty("images_featurized").GetInt32(),
+            summary.GetProperty("images_reused").GetInt32(),
+            summary.GetProperty("total_seconds").GetDouble(),
+            phases.TryGetProperty("featurize", out var featurize) ? featurize.GetDouble() : 0,
+            wall);
+        print(string.Create(CultureInfo.InvariantCulture,
+            $"    {name}: {job.Images:N0} images ({job.Featurized:N0} featurized, {job.Reused:N0} reused), job {job.Total:F2} s, featurize {job.Featurize:F2} s, process wall {job.Wall:F2} s"));
+        return job;
+    }
+
+    private static async Task<double> RefitAsync(string output, string target, CancellationToken cancellationToken)
+    {
+        var start = JobProcess.FruitsStartInfo();
+        foreach (var arg in new[] { "refit", output, "--k", "100", "--output", target, "--json" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"refit failed ({process.ExitCode}): {await stderr}");
+        }
+
+        using var result = JsonDocument.Parse(await stdout);
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private sealed record ReuseJob(string Name, int Images, int Featurized, int Reused, double Total, double Featurize, double Wall);
+}
