@@ -12,49 +12,127 @@ public sealed class MobileNetV2Int8Builder
     /// <summary>The float model whose extra outputs are the quantization points; <paramref name="points"/> names them in output order.</summary>
     public byte[] BuildCalibrationModel(WeightSet weights, IReadOnlyDictionary<string, float[]>? equalization, out IReadOnlyList<string> points)
     {
-        var walk = new Walk(weights, null, null, equalization ?? new Dictionary<string, float[]>());
-        var bytes = walk.Build(out var outputs);
+        var walk = new Walk(weights, null, null, equalization ?? new Dictionary<string, float[]>(), null, exposeConvolutions: false);
+        var bytes = walk.Build();
         points = walk.Points;
         return bytes;
     }
 
-    /// <summary>The quantized model; <paramref name="stats"/> come from the calibration model built with <paramref name="equalization"/>.</summary>
-    public byte[] Build(WeightSet weights, Int8Recipe recipe, IReadOnlyDictionary<string, TensorStats> stats, IReadOnlyDictionary<string, float[]>? equalization) =>
-        new Walk(weights, recipe, stats, equalization ?? new Dictionary<string, float[]>()).Build(out _);
+    /// <summary>
+    /// The quantized model; <paramref name="stats"/> come from the calibration model built with <paramref name="equalization"/>.
+    /// <paramref name="biasShift"/> is added to each named convolution's float bias before it is quantized.
+    /// </summary>
+    public byte[] Build(
+        WeightSet weights,
+        Int8Recipe recipe,
+        IReadOnlyDictionary<string, TensorStats> stats,
+        IReadOnlyDictionary<string, float[]>? equalization,
+        IReadOnlyDictionary<string, float[]>? biasShift = null) =>
+        new Walk(weights, recipe, stats, equalization ?? new Dictionary<string, float[]>(), biasShift, exposeConvolutions: false).Build();
 
     /// <summary>
-    /// Per-channel scales for each ReLU6 output whose consumer can absorb them (keyed by the producing
-    /// convolution's scope): channel c is scaled by the tensor's max over the channel's max times the headroom, capped.
+    /// The float (<paramref name="recipe"/> null) or quantized model with every convolution's output, before
+    /// its clip, as an extra output named in <paramref name="scopes"/>: what empirical bias correction compares.
+    /// Those convolutions run unfused on dequantized weights, which computes what the fused kernel would.
     /// </summary>
-    public static Dictionary<string, float[]> Equalization(IReadOnlyDictionary<string, TensorStats> stats, float headroom)
+    public byte[] BuildExposingConvolutions(
+        WeightSet weights,
+        Int8Recipe? recipe,
+        IReadOnlyDictionary<string, TensorStats>? stats,
+        IReadOnlyDictionary<string, float[]>? equalization,
+        IReadOnlyDictionary<string, float[]>? biasShift,
+        out IReadOnlyList<string> scopes)
+    {
+        var walk = new Walk(weights, recipe, stats, equalization ?? new Dictionary<string, float[]>(), biasShift, exposeConvolutions: true);
+        var bytes = walk.Build();
+        scopes = walk.ConvScopes;
+        return bytes;
+    }
+
+    /// <summary>
+    /// Per-channel scales, keyed by the quantization point they scale (and by the convolution producing it).
+    /// With <see cref="Int8Recipe.Equalize"/>, each ReLU6 output whose one consumer can take the inverse scale:
+    /// channel c is scaled by the tensor's max over (the channel's max times the headroom), capped. With
+    /// <see cref="Int8Recipe.EqualizeStream"/>, each stage's residual stream (the project outputs and sums of
+    /// blocks with the same width), which is linear, so the same vector scales every tensor of the stage exactly.
+    /// </summary>
+    public static Dictionary<string, float[]> Equalization(IReadOnlyDictionary<string, TensorStats> stats, Int8Recipe recipe)
     {
         var scales = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach (var (point, tensor) in stats.OrderBy(p => p.Key, StringComparer.Ordinal))
+        static float Scale(float whole, float channel, float headroom) =>
+            channel > 0 ? Math.Clamp(whole / (channel * headroom), 1f, Int8Recipe.MaxEqualizationScale) : 1f;
+
+        if (recipe.Equalize)
         {
-            if (!Walk.IsEqualizable(point))
+            foreach (var (point, tensor) in stats.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
-                continue;
+                if (Walk.IsEqualizable(point))
+                {
+                    scales[point] = tensor.ChannelMax.Select(m => Scale(tensor.Max, m, recipe.Headroom)).ToArray();
+                }
+            }
+        }
+
+        if (recipe.EqualizeStream)
+        {
+            var stage = new List<string>();
+            void Flush()
+            {
+                if (stage.Count == 0)
+                {
+                    return;
+                }
+
+                var channels = stats[stage[0]].Channels;
+                var reach = Enumerable.Range(0, channels)
+                    .Select(c => stage.Max(p => Math.Max(Math.Abs(stats[p].ChannelMin[c]), Math.Abs(stats[p].ChannelMax[c])))).ToArray();
+                var whole = reach.Max();
+                var vector = reach.Select(r => Scale(whole, r, 1f)).ToArray();
+                stage.ForEach(p => scales[p] = vector);
+                stage = [];
             }
 
-            scales[point] = tensor.ChannelMax
-                .Select(m => m > 0 ? Math.Clamp(tensor.Max / (m * headroom), 1f, Int8Recipe.MaxEqualizationScale) : 1f)
-                .ToArray();
+            for (var block = 0; block < MobileNetV2OnnxBuilder.BlockStrides.Count; block++)
+            {
+                var prefix = block == 0 ? "MobilenetV2/expanded_conv" : $"MobilenetV2/expanded_conv_{block}";
+                if (stage.Count > 0 && stats[stage[0]].Channels != stats[$"{prefix}/project"].Channels)
+                {
+                    Flush();
+                }
+
+                stage.Add($"{prefix}/project");
+                if (stats.ContainsKey($"{prefix}/add"))
+                {
+                    stage.Add($"{prefix}/add");
+                }
+            }
+
+            Flush();
         }
 
         return scales;
     }
 
-    private sealed class Walk(WeightSet weights, Int8Recipe? recipe, IReadOnlyDictionary<string, TensorStats>? stats, IReadOnlyDictionary<string, float[]> equalization)
+    private sealed class Walk(
+        WeightSet weights,
+        Int8Recipe? recipe,
+        IReadOnlyDictionary<string, TensorStats>? stats,
+        IReadOnlyDictionary<string, float[]> equalization,
+        IReadOnlyDictionary<string, float[]>? biasShift,
+        bool exposeConvolutions)
     {
         private const string First = "MobilenetV2/Conv";
         private const string Last = "MobilenetV2/Conv_1";
 
         private readonly OnnxGraph _graph = new(recipe is null ? "mobilenet_v2_1.0_224_calibration" : "mobilenet_v2_1.0_224_features_int8");
         private readonly List<string> _outputs = [];
+        private readonly List<string> _convOutputs = [];
         private string _zero = "";
         private string _six = "";
 
         public List<string> Points { get; } = [];
+
+        public List<string> ConvScopes { get; } = [];
 
         private bool Calibrating => recipe is null;
 
@@ -62,7 +140,7 @@ public sealed class MobileNetV2Int8Builder
         public static bool IsEqualizable(string point) =>
             point == First || point == Last || point.EndsWith("/expand", StringComparison.Ordinal) || point.EndsWith("/depthwise", StringComparison.Ordinal);
 
-        public byte[] Build(out List<string> outputs)
+        public byte[] Build()
         {
             _zero = _graph.Initializer("relu6_min", [], [0f]);
             _six = _graph.Initializer("relu6_max", [], [6f]);
@@ -109,8 +187,7 @@ public sealed class MobileNetV2Int8Builder
                 x = _graph.Node("Mul", [x, inverse]);
             }
 
-            outputs = _outputs;
-            return _graph.ToModel("input", [0, 3, 224, 224], x, "features", [0, 1280], MobileNetV2OnnxBuilder.Opset, _outputs);
+            return _graph.ToModel("input", [0, 3, 224, 224], x, "features", [0, 1280], MobileNetV2OnnxBuilder.Opset, exposeConvolutions ? _convOutputs : _outputs);
         }
 
         /// <summary>Marks a quantization point: a calibration output, or a Q/DQ pair whose DQ output consumers read.</summary>
@@ -118,6 +195,11 @@ public sealed class MobileNetV2Int8Builder
         {
             if (Calibrating)
             {
+                if (exposeConvolutions)
+                {
+                    return tensor;
+                }
+
                 Points.Add(point);
                 _outputs.Add(tensor);
                 return tensor;
@@ -170,6 +252,12 @@ public sealed class MobileNetV2Int8Builder
             else
             {
                 y = QuantizedConv(conv, input, inputPoint);
+            }
+
+            if (exposeConvolutions)
+            {
+                ConvScopes.Add(scope);
+                _convOutputs.Add(y);
             }
 
             if (relu6)
@@ -244,6 +332,10 @@ public sealed class MobileNetV2Int8Builder
                 }
 
                 bias[o] -= (float)error;
+                if (biasShift?.TryGetValue(conv.Scope, out var shift) == true)
+                {
+                    bias[o] += shift[o];
+                }
             }
 
             var scope = conv.Scope;

@@ -19,6 +19,8 @@ public sealed class TensorStats(int channels)
 
     public float[] ChannelMax { get; } = Enumerable.Repeat(float.NegativeInfinity, channels).ToArray();
 
+    public float[] ChannelMin { get; } = Enumerable.Repeat(float.PositiveInfinity, channels).ToArray();
+
     public long[] Histogram { get; } = new long[Bins];
 
     public float[] ChannelMean => _channelSum.Select(s => (float)(s / Math.Max(1, _channelCount))).ToArray();
@@ -34,16 +36,17 @@ public sealed class TensorStats(int channels)
             {
                 var values = nchw.Slice(((n * Channels) + c) * plane, plane);
                 double sum = 0;
-                var channelMax = ChannelMax[c];
+                var (channelMin, channelMax) = (ChannelMin[c], ChannelMax[c]);
                 foreach (var v in values)
                 {
                     sum += v;
+                    channelMin = Math.Min(channelMin, v);
                     channelMax = Math.Max(channelMax, v);
-                    min = Math.Min(min, v);
-                    max = Math.Max(max, v);
                 }
 
-                ChannelMax[c] = channelMax;
+                (ChannelMin[c], ChannelMax[c]) = (channelMin, channelMax);
+                min = Math.Min(min, channelMin);
+                max = Math.Max(max, channelMax);
                 _channelSum[c] += sum / plane;
             }
         }

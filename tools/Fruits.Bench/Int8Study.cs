@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Fruits.Models;
 using Fruits.Pipeline.Featurizing;
-using Fruits.Pipeline.Imaging;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -27,13 +26,14 @@ public static class Int8Study
         new("minmax-int8", SignedActivations: true),
         new("eq-h1", Equalize: true, Headroom: 1f),
         new("eq", Equalize: true),
-        new("eq-h4", Equalize: true, Headroom: 4f),
         new("eq-mse", ActivationCalibration.Mse, Equalize: true),
         new("eq-mse-bc", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true),
-        new("eq-mse-bc-int8", ActivationCalibration.Mse, SignedActivations: true, Equalize: true, BiasCorrection: true),
-        new("eq-mse-bc-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, FloatFirst: true, FloatLast: true),
+        new("eqs-mse-bc", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true),
+        new("eqs-mse-bc-int8", ActivationCalibration.Mse, SignedActivations: true, Equalize: true, BiasCorrection: true, EqualizeStream: true),
+        new("eqs-mse-bc-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true, FloatFirst: true, FloatLast: true),
+        new("eqs-mse-bc-ebc2", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true, EmpiricalBiasIterations: 2),
+        new("eqs-mse-bc-ebc2-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true, EmpiricalBiasIterations: 2, FloatFirst: true, FloatLast: true),
         new("eq-mse-bc-dw", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, FloatDepthwise: true),
-        new("eq-mse-bc-dw-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, FloatFirst: true, FloatDepthwise: true, FloatLast: true),
     ];
 
     public static async Task<int> RunAsync(string input, int images, double seconds, int rounds, string? only, CancellationToken cancellationToken)
@@ -42,14 +42,15 @@ public static class Int8Study
         var weights = await WeightSet.FromDirectoryAsync(weightsDirectory, cancellationToken);
         var files = Directory.EnumerateFiles(input, "*.jpg", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(input, f)).Order(StringComparer.Ordinal).ToList();
+        var selected = Recipes.Where(r => only is null || only.Split(',').Contains(r.Name)).ToList();
         var calibrationFiles = CalibrationImages.Select(files, images);
         var evaluationFiles = CalibrationImages.Select(files, images, evaluation: true);
         var work = Directory.CreateTempSubdirectory("fruits-int8").FullName;
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, ONNX Runtime {OrtEnv.Instance().GetVersionString()}");
         Console.WriteLine($"calibration: {calibrationFiles.Count} images, every {files.Count / images}th of {files.Count:N0} in ordinal order from 0; evaluation: {evaluationFiles.Count} images, the same stride from {files.Count / images / 2}");
 
-        var calibration = Preprocess(input, calibrationFiles);
-        var evaluation = Preprocess(input, evaluationFiles);
+        var calibration = Int8Calibrator.Preprocess(input, calibrationFiles);
+        var evaluation = Int8Calibrator.Preprocess(input, evaluationFiles);
         var labels = evaluationFiles.Select(f => Path.GetDirectoryName(f)!).ToArray();
 
         var floatPath = Write(work, "float32", new MobileNetV2OnnxBuilder().Build(weights));
@@ -57,16 +58,16 @@ public static class Int8Study
 
         var clock = Stopwatch.StartNew();
         var builder = new MobileNetV2Int8Builder();
-        var plainStats = Calibrate(builder.BuildCalibrationModel(weights, null, out var points), points, calibration, calibrationFiles.Count);
-        var equalized = new Dictionary<float, (Dictionary<string, float[]> Scales, Dictionary<string, TensorStats> Stats)>();
-        foreach (var headroom in Recipes.Where(r => r.Equalize).Select(r => r.Headroom).Distinct().Order())
+        var plainStats = Int8Calibrator.Calibrate(builder.BuildCalibrationModel(weights, null, out var points), points, calibration, calibrationFiles.Count);
+        var equalized = new Dictionary<string, (Dictionary<string, float[]> Scales, Dictionary<string, TensorStats> Stats)>();
+        foreach (var recipe in selected.Where(r => r.Equalizes).DistinctBy(r => r.EqualizationKey))
         {
-            var scales = MobileNetV2Int8Builder.Equalization(plainStats, headroom);
+            var scales = MobileNetV2Int8Builder.Equalization(plainStats, recipe);
             var equalizedModel = builder.BuildCalibrationModel(weights, scales, out points);
-            equalized[headroom] = (scales, Calibrate(equalizedModel, points, calibration, calibrationFiles.Count));
-            var equalizedFloat = Featurize(Write(work, $"float32-equalized-{headroom}", equalizedModel), evaluation, evaluationFiles.Count);
+            equalized[recipe.EqualizationKey] = (scales, Int8Calibrator.Calibrate(equalizedModel, points, calibration, calibrationFiles.Count));
+            var equalizedFloat = Featurize(Write(work, $"float32-equalized-{equalized.Count}", equalizedModel), evaluation, evaluationFiles.Count);
             var (eqMean, eqMin) = Cosines(reference, equalizedFloat, evaluationFiles.Count);
-            Console.WriteLine($"equalized float32 (headroom {headroom}) vs float32: mean cosine {eqMean:F6}, min {eqMin:F6} (values past headroom x a channel's calibrated max are clipped)");
+            Console.WriteLine($"float32 equalized as {recipe.Name} vs float32: mean cosine {eqMean:F6}, min {eqMin:F6} (ReLU6 channels clip past headroom x their calibrated max)");
         }
 
         Console.WriteLine($"calibration: {points.Count} quantization points, {clock.Elapsed.TotalSeconds:F0} s for all");
@@ -74,11 +75,10 @@ public static class Int8Study
 
         var models = new List<(string Name, string Path)> { ("float32", floatPath) };
         Console.WriteLine($"{"recipe",-20} {"mean cos",9} {"min cos",9} {"5-NN agree",10}  kernels (profile)  sha256");
-        foreach (var recipe in Recipes.Where(r => only is null || only.Split(',').Contains(r.Name)))
+        foreach (var recipe in selected)
         {
-            var bytes = recipe.Equalize
-                ? builder.Build(weights, recipe, equalized[recipe.Headroom].Stats, equalized[recipe.Headroom].Scales)
-                : builder.Build(weights, recipe, plainStats, null);
+            var (scales, stats) = recipe.Equalizes ? equalized[recipe.EqualizationKey] : (null, plainStats);
+            var bytes = builder.Build(weights, recipe, stats, scales, Int8Calibrator.EmpiricalBiasShift(weights, recipe, stats, scales, calibration, calibrationFiles.Count));
             var path = Write(work, recipe.Name, bytes);
             models.Add((recipe.Name, path));
             var features = Featurize(path, evaluation, evaluationFiles.Count);
@@ -120,62 +120,12 @@ public static class Int8Study
         return path;
     }
 
-    private static float[] Preprocess(string input, IReadOnlyList<string> files)
-    {
-        var tensors = new float[files.Count * ImagePreprocessor.TensorLength];
-        Parallel.For(0, files.Count, () => new ImagePreprocessor(ImageLimits.Default), (i, _, preprocessor) =>
-        {
-            preprocessor.Preprocess(File.ReadAllBytes(Path.Combine(input, files[i])), tensors.AsSpan(i * ImagePreprocessor.TensorLength, ImagePreprocessor.TensorLength));
-            return preprocessor;
-        }, _ => { });
-        return tensors;
-    }
-
     private static float[] Featurize(string modelPath, float[] tensors, int count)
     {
         using var featurizer = new OnnxFeaturizer(modelPath, Environment.ProcessorCount, Batch);
         var features = new float[count * OnnxFeaturizer.FeatureLength];
         featurizer.Run(tensors, count, features);
         return features;
-    }
-
-    /// <summary>Runs the calibration model twice over the images: ranges and channel statistics, then histograms over those ranges.</summary>
-    private static Dictionary<string, TensorStats> Calibrate(byte[] model, IReadOnlyList<string> points, float[] tensors, int count)
-    {
-        using var options = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var session = new InferenceSession(model, options);
-        var outputNames = session.OutputMetadata.Keys.Where(k => k != "features").ToList();
-        var stats = new Dictionary<string, TensorStats>(StringComparer.Ordinal);
-        for (var pass = 0; pass < 2; pass++)
-        {
-            for (var first = 0; first < count; first += Batch)
-            {
-                var n = Math.Min(Batch, count - first);
-                var batch = new DenseTensor<float>(tensors.AsMemory(first * ImagePreprocessor.TensorLength, n * ImagePreprocessor.TensorLength), [n, 3, 224, 224]);
-                using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", batch)], outputNames);
-                foreach (var result in results)
-                {
-                    var point = points[outputNames.IndexOf(result.Name)];
-                    var tensor = (DenseTensor<float>)result.AsTensor<float>();
-                    var values = tensor.Buffer.Span;
-                    if (pass == 0)
-                    {
-                        if (!stats.TryGetValue(point, out var s))
-                        {
-                            stats[point] = s = new TensorStats(tensor.Dimensions[1]);
-                        }
-
-                        s.Observe(values, n);
-                    }
-                    else
-                    {
-                        stats[point].ObserveHistogram(values);
-                    }
-                }
-            }
-        }
-
-        return stats;
     }
 
     private static (double Mean, double Min) Cosines(float[] a, float[] b, int count)
