@@ -14,10 +14,6 @@ namespace Fruits.Models;
 /// at 1 any value above what calibration saw would be clipped.
 /// </param>
 /// <param name="EqualizeStream">Also rescale the residual stream's channels (exact: it has no clip).</param>
-/// <param name="EmpiricalBiasIterations">
-/// Rounds of empirical bias correction after the analytic one: each adds to every quantized convolution's
-/// bias the mean per-channel gap between the float and the quantized model's outputs on the calibration images.
-/// </param>
 /// <param name="BiasCorrection">Subtract each quantized convolution's expected weight-rounding error from its bias.</param>
 public sealed record Int8Recipe(
     string Name,
@@ -30,8 +26,7 @@ public sealed record Int8Recipe(
     bool FloatDepthwise = false,
     bool FloatLast = false,
     float Headroom = 2f,
-    bool EqualizeStream = false,
-    int EmpiricalBiasIterations = 0)
+    bool EqualizeStream = false)
 {
     /// <summary>The study's most faithful recipe whose convolutions are all quantized (docs/BENCHMARKS.md, int8).</summary>
     public static readonly Int8Recipe Best = new("eq-mse-bc", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true);
@@ -48,6 +43,5 @@ public sealed record Int8Recipe(
         $"{Name}: activations {(SignedActivations ? "int8" : "uint8")} per tensor, {Calibration}"
         + (Calibration == ActivationCalibration.Percentile ? $" {Percentile}" : "")
         + (Equalize ? $", equalized (headroom {Headroom})" : "") + (EqualizeStream ? ", residual stream equalized" : "") + (BiasCorrection ? ", bias-corrected" : "")
-        + (EmpiricalBiasIterations > 0 ? $", {EmpiricalBiasIterations} rounds of empirical bias correction" : "")
         + (FloatFirst ? ", first conv float" : "") + (FloatDepthwise ? ", depthwise float" : "") + (FloatLast ? ", last conv float" : "");
 }

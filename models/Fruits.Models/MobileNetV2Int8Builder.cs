@@ -12,42 +12,15 @@ public sealed class MobileNetV2Int8Builder
     /// <summary>The float model whose extra outputs are the quantization points; <paramref name="points"/> names them in output order.</summary>
     public byte[] BuildCalibrationModel(WeightSet weights, IReadOnlyDictionary<string, float[]>? equalization, out IReadOnlyList<string> points)
     {
-        var walk = new Walk(weights, null, null, equalization ?? new Dictionary<string, float[]>(), null, exposeConvolutions: false);
+        var walk = new Walk(weights, null, null, equalization ?? new Dictionary<string, float[]>());
         var bytes = walk.Build();
         points = walk.Points;
         return bytes;
     }
 
-    /// <summary>
-    /// The quantized model; <paramref name="stats"/> come from the calibration model built with <paramref name="equalization"/>.
-    /// <paramref name="biasShift"/> is added to each named convolution's float bias before it is quantized.
-    /// </summary>
-    public byte[] Build(
-        WeightSet weights,
-        Int8Recipe recipe,
-        IReadOnlyDictionary<string, TensorStats> stats,
-        IReadOnlyDictionary<string, float[]>? equalization,
-        IReadOnlyDictionary<string, float[]>? biasShift = null) =>
-        new Walk(weights, recipe, stats, equalization ?? new Dictionary<string, float[]>(), biasShift, exposeConvolutions: false).Build();
-
-    /// <summary>
-    /// The float (<paramref name="recipe"/> null) or quantized model with every convolution's output, before
-    /// its clip, as an extra output named in <paramref name="scopes"/>: what empirical bias correction compares.
-    /// Those convolutions run unfused on dequantized weights, which computes what the fused kernel would.
-    /// </summary>
-    public byte[] BuildExposingConvolutions(
-        WeightSet weights,
-        Int8Recipe? recipe,
-        IReadOnlyDictionary<string, TensorStats>? stats,
-        IReadOnlyDictionary<string, float[]>? equalization,
-        IReadOnlyDictionary<string, float[]>? biasShift,
-        out IReadOnlyList<string> scopes)
-    {
-        var walk = new Walk(weights, recipe, stats, equalization ?? new Dictionary<string, float[]>(), biasShift, exposeConvolutions: true);
-        var bytes = walk.Build();
-        scopes = walk.ConvScopes;
-        return bytes;
-    }
+    /// <summary>The quantized model; <paramref name="stats"/> come from the calibration model built with <paramref name="equalization"/>.</summary>
+    public byte[] Build(WeightSet weights, Int8Recipe recipe, IReadOnlyDictionary<string, TensorStats> stats, IReadOnlyDictionary<string, float[]>? equalization) =>
+        new Walk(weights, recipe, stats, equalization ?? new Dictionary<string, float[]>()).Build();
 
     /// <summary>
     /// Per-channel scales, keyed by the quantization point they scale (and by the convolution producing it).
@@ -113,26 +86,17 @@ public sealed class MobileNetV2Int8Builder
         return scales;
     }
 
-    private sealed class Walk(
-        WeightSet weights,
-        Int8Recipe? recipe,
-        IReadOnlyDictionary<string, TensorStats>? stats,
-        IReadOnlyDictionary<string, float[]> equalization,
-        IReadOnlyDictionary<string, float[]>? biasShift,
-        bool exposeConvolutions)
+    private sealed class Walk(WeightSet weights, Int8Recipe? recipe, IReadOnlyDictionary<string, TensorStats>? stats, IReadOnlyDictionary<string, float[]> equalization)
     {
         private const string First = "MobilenetV2/Conv";
         private const string Last = "MobilenetV2/Conv_1";
 
         private readonly OnnxGraph _graph = new(recipe is null ? "mobilenet_v2_1.0_224_calibration" : "mobilenet_v2_1.0_224_features_int8");
         private readonly List<string> _outputs = [];
-        private readonly List<string> _convOutputs = [];
         private string _zero = "";
         private string _six = "";
 
         public List<string> Points { get; } = [];
-
-        public List<string> ConvScopes { get; } = [];
 
         private bool Calibrating => recipe is null;
 
@@ -187,7 +151,7 @@ public sealed class MobileNetV2Int8Builder
                 x = _graph.Node("Mul", [x, inverse]);
             }
 
-            return _graph.ToModel("input", [0, 3, 224, 224], x, "features", [0, 1280], MobileNetV2OnnxBuilder.Opset, exposeConvolutions ? _convOutputs : _outputs);
+            return _graph.ToModel("input", [0, 3, 224, 224], x, "features", [0, 1280], MobileNetV2OnnxBuilder.Opset, _outputs);
         }
 
         /// <summary>Marks a quantization point: a calibration output, or a Q/DQ pair whose DQ output consumers read.</summary>
@@ -195,11 +159,6 @@ public sealed class MobileNetV2Int8Builder
         {
             if (Calibrating)
             {
-                if (exposeConvolutions)
-                {
-                    return tensor;
-                }
-
                 Points.Add(point);
                 _outputs.Add(tensor);
                 return tensor;
@@ -252,12 +211,6 @@ public sealed class MobileNetV2Int8Builder
             else
             {
                 y = QuantizedConv(conv, input, inputPoint);
-            }
-
-            if (exposeConvolutions)
-            {
-                ConvScopes.Add(scope);
-                _convOutputs.Add(y);
             }
 
             if (relu6)
@@ -332,10 +285,6 @@ public sealed class MobileNetV2Int8Builder
                 }
 
                 bias[o] -= (float)error;
-                if (biasShift?.TryGetValue(conv.Scope, out var shift) == true)
-                {
-                    bias[o] += shift[o];
-                }
             }
 
             var scope = conv.Scope;

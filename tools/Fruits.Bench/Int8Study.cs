@@ -31,8 +31,6 @@ public static class Int8Study
         new("eqs-mse-bc", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true),
         new("eqs-mse-bc-int8", ActivationCalibration.Mse, SignedActivations: true, Equalize: true, BiasCorrection: true, EqualizeStream: true),
         new("eqs-mse-bc-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true, FloatFirst: true, FloatLast: true),
-        new("eqs-mse-bc-ebc2", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true, EmpiricalBiasIterations: 2),
-        new("eqs-mse-bc-ebc2-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true, EmpiricalBiasIterations: 2, FloatFirst: true, FloatLast: true),
         new("eq-mse-bc-dw", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, FloatDepthwise: true),
     ];
 
@@ -78,7 +76,7 @@ public static class Int8Study
         foreach (var recipe in selected)
         {
             var (scales, stats) = recipe.Equalizes ? equalized[recipe.EqualizationKey] : (null, plainStats);
-            var bytes = builder.Build(weights, recipe, stats, scales, Int8Calibrator.EmpiricalBiasShift(weights, recipe, stats, scales, calibration, calibrationFiles.Count));
+            var bytes = builder.Build(weights, recipe, stats, scales);
             var path = Write(work, recipe.Name, bytes);
             models.Add((recipe.Name, path));
             var features = Featurize(path, evaluation, evaluationFiles.Count);
@@ -89,24 +87,27 @@ public static class Int8Study
         }
 
         Console.WriteLine();
-        var layout = new OnnxLayout(Math.Max(1, Environment.ProcessorCount), 1, Batch);
-        Console.WriteLine($"ceiling, {layout}, {rounds} interleaved rounds of {seconds} s per model (images/s; ratio to float32 in the same round):");
-        var rates = models.ToDictionary(m => m.Name, _ => new List<double>());
-        var probes = models.Select(m => (m.Name, Probe: new CeilingProbe(m.Path, layout))).ToList();
-        for (var round = 0; round < rounds; round++)
+        foreach (var batch in new[] { 1, Batch })
         {
-            foreach (var (name, probe) in round % 2 == 0 ? probes : Enumerable.Reverse(probes))
+            var layout = new OnnxLayout(Math.Max(1, Environment.ProcessorCount), 1, batch);
+            Console.WriteLine($"ceiling, {layout}, {rounds} interleaved rounds of {seconds} s per model (images/s; ratio to float32 in the same round):");
+            var rates = models.ToDictionary(m => m.Name, _ => new List<double>());
+            var probes = models.Select(m => (m.Name, Probe: new CeilingProbe(m.Path, layout))).ToList();
+            for (var round = 0; round < rounds; round++)
             {
-                rates[name].Add(probe.Measure(seconds));
+                foreach (var (name, probe) in round % 2 == 0 ? probes : Enumerable.Reverse(probes))
+                {
+                    rates[name].Add(probe.Measure(seconds));
+                }
             }
-        }
 
-        probes.ForEach(p => p.Probe.Dispose());
-        var baseline = rates["float32"];
-        foreach (var (name, list) in rates)
-        {
-            var ratios = list.Zip(baseline, (r, b) => r / b).ToList();
-            Console.WriteLine($"    {name,-20} {list.Average(),7:F1} images/s (spread {list.Min():F1}-{list.Max():F1})  x{ratios.Average():F2} (spread {ratios.Min():F2}-{ratios.Max():F2})");
+            probes.ForEach(p => p.Probe.Dispose());
+            var baseline = rates["float32"];
+            foreach (var (name, list) in rates)
+            {
+                var ratios = list.Zip(baseline, (r, b) => r / b).ToList();
+                Console.WriteLine($"    {name,-20} {list.Average(),7:F1} images/s (spread {list.Min():F1}-{list.Max():F1})  x{ratios.Average():F2} (spread {ratios.Min():F2}-{ratios.Max():F2})");
+            }
         }
 
         Directory.Delete(work, recursive: true);
