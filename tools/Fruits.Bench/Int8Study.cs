@@ -26,12 +26,14 @@ public static class Int8Study
         new("minmax-int8", SignedActivations: true),
         new("eq-h1", Equalize: true, Headroom: 1f),
         new("eq", Equalize: true),
+        new("eq-h4", Equalize: true, Headroom: 4f),
         new("eq-mse", ActivationCalibration.Mse, Equalize: true),
-        new("eq-mse-bc", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true),
-        new("eqs-mse-bc", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true),
-        new("eqs-mse-bc-int8", ActivationCalibration.Mse, SignedActivations: true, Equalize: true, BiasCorrection: true, EqualizeStream: true),
-        new("eqs-mse-bc-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true, FloatFirst: true, FloatLast: true),
+        Int8Recipe.Best,
+        new("eq-mse-bc-int8", ActivationCalibration.Mse, SignedActivations: true, Equalize: true, BiasCorrection: true),
+        new("eq-mse-bc-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, FloatFirst: true, FloatLast: true),
         new("eq-mse-bc-dw", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, FloatDepthwise: true),
+        new("eqs-mse-bc", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true),
+        new("eqs-mse-bc-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true, FloatFirst: true, FloatLast: true),
     ];
 
     public static async Task<int> RunAsync(string input, int images, double seconds, int rounds, string? only, CancellationToken cancellationToken)
