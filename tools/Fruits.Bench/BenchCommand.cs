@@ -22,8 +22,9 @@ public sealed class BenchCommand : RootCommand
     private readonly Option<double?> _probeSeconds = NumberOptions.Number("--probe-seconds", "length of each mid-job ceiling sample (default 4)", "SECONDS");
     private readonly Option<string?> _report = new("--report") { Description = "also write the printed lines to this file", HelpName = "FILE" };
     private readonly Option<bool> _int8Study = new("--int8-study") { Description = "instead: the int8 fidelity and speed study (docs/BENCHMARKS.md, int8)" };
-    private readonly Option<int?> _int8Images = NumberOptions.Integer("--int8-images", "calibration images, and as many evaluation images (default 256)", "N");
-    private readonly Option<int?> _int8Rounds = NumberOptions.Integer("--int8-rounds", "interleaved speed rounds per model (default 4)", "N");
+    private readonly Option<int?> _int8Images = NumberOptions.Integer("--int8-images", "calibration images (default 256)", "N");
+    private readonly Option<int?> _int8Evaluate = NumberOptions.Integer("--int8-evaluate", "evaluation images, none of them calibration images (default: as many as --int8-images)", "N");
+    private readonly Option<int?> _int8Rounds = NumberOptions.Integer("--int8-rounds", "interleaved speed rounds per model (default 4; 0 = no speed measurement)", "N");
     private readonly Option<string?> _int8Only = new("--int8-only") { Description = "only these recipes, comma-separated", HelpName = "NAMES" };
 
     public BenchCommand()
@@ -50,10 +51,12 @@ public sealed class BenchCommand : RootCommand
         Options.Add(_report);
         Options.Add(_int8Study);
         Options.Add(_int8Images);
+        Options.Add(_int8Evaluate);
         Options.Add(_int8Rounds);
         Options.Add(_int8Only);
         SetAction((parse, cancellationToken) => parse.GetValue(_int8Study)
-            ? Int8Study.RunAsync(Read(parse).Input, parse.GetValue(_int8Images) ?? CalibrationImages.DefaultCount, parse.GetValue(_seconds) ?? 5,
+            ? Int8Study.RunAsync(Read(parse).Input, parse.GetValue(_int8Images) ?? CalibrationImages.DefaultCount,
+                parse.GetValue(_int8Evaluate) ?? parse.GetValue(_int8Images) ?? CalibrationImages.DefaultCount, parse.GetValue(_seconds) ?? 5,
                 parse.GetValue(_int8Rounds) ?? 4, parse.GetValue(_int8Only), cancellationToken)
             : Bench.RunAsync(Read(parse), cancellationToken));
     }

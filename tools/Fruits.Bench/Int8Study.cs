@@ -36,7 +36,7 @@ public static class Int8Study
         new("eqs-mse-bc-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, EqualizeStream: true, FloatFirst: true, FloatLast: true),
     ];
 
-    public static async Task<int> RunAsync(string input, int images, double seconds, int rounds, string? only, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string input, int images, int evaluationImages, double seconds, int rounds, string? only, CancellationToken cancellationToken)
     {
         var weightsDirectory = ModelLocations.DefaultWeightsDirectory() ?? throw new InvalidOperationException("no weights folder (../shared/models/mobilenet_v2_1.0_224)");
         var weights = await WeightSet.FromDirectoryAsync(weightsDirectory, cancellationToken);
@@ -44,10 +44,10 @@ public static class Int8Study
             .Select(f => Path.GetRelativePath(input, f)).Order(StringComparer.Ordinal).ToList();
         var selected = Recipes.Where(r => only is null || only.Split(',').Contains(r.Name)).ToList();
         var calibrationFiles = CalibrationImages.Select(files, images);
-        var evaluationFiles = CalibrationImages.Select(files, images, evaluation: true);
+        var evaluationFiles = CalibrationImages.Select(files, evaluationImages, evaluation: true).Except(calibrationFiles, StringComparer.Ordinal).ToList();
         var work = Directory.CreateTempSubdirectory("fruits-int8").FullName;
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, ONNX Runtime {OrtEnv.Instance().GetVersionString()}");
-        Console.WriteLine($"calibration: {calibrationFiles.Count} images, every {files.Count / images}th of {files.Count:N0} in ordinal order from 0; evaluation: {evaluationFiles.Count} images, the same stride from {files.Count / images / 2}");
+        Console.WriteLine($"calibration: {calibrationFiles.Count} images, every {files.Count / images}th of {files.Count:N0} in ordinal order from 0; evaluation: {evaluationFiles.Count} images, every {files.Count / evaluationImages}th from {files.Count / evaluationImages / 2}, less any calibration image");
 
         var calibration = Int8Calibrator.Preprocess(input, calibrationFiles);
         var evaluation = Int8Calibrator.Preprocess(input, evaluationFiles);
@@ -89,7 +89,7 @@ public static class Int8Study
         }
 
         Console.WriteLine();
-        foreach (var batch in new[] { 1, Batch })
+        foreach (var batch in rounds > 0 ? new[] { 1, Batch } : [])
         {
             var layout = new OnnxLayout(Math.Max(1, Environment.ProcessorCount), 1, batch);
             Console.WriteLine($"ceiling, {layout}, {rounds} interleaved rounds of {seconds} s per model (images/s; ratio to float32 in the same round):");
