@@ -14,6 +14,10 @@ namespace Fruits.Models;
 /// at 1 any value above what calibration saw would be clipped.
 /// </param>
 /// <param name="EqualizeStream">Also rescale the residual stream's channels (exact: it has no clip).</param>
+/// <param name="ActivationBiasCorrection">
+/// Also absorb the mean error each activation tensor's quantization (its rounding and its clipping) adds per
+/// channel on the calibration images, in the biases of the convolutions that read it.
+/// </param>
 /// <param name="BiasCorrection">Subtract each quantized convolution's expected weight-rounding error from its bias.</param>
 public sealed record Int8Recipe(
     string Name,
@@ -26,7 +30,8 @@ public sealed record Int8Recipe(
     bool FloatDepthwise = false,
     bool FloatLast = false,
     float Headroom = 2f,
-    bool EqualizeStream = false)
+    bool EqualizeStream = false,
+    bool ActivationBiasCorrection = false)
 {
     /// <summary>The study's most faithful recipe whose convolutions are all quantized (docs/BENCHMARKS.md, int8).</summary>
     public static readonly Int8Recipe Best = new("eq-mse-bc", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true);
@@ -42,6 +47,6 @@ public sealed record Int8Recipe(
     public override string ToString() =>
         $"{Name}: activations {(SignedActivations ? "int8" : "uint8")} per tensor, {Calibration}"
         + (Calibration == ActivationCalibration.Percentile ? $" {Percentile}" : "")
-        + (Equalize ? $", equalized (headroom {Headroom})" : "") + (EqualizeStream ? ", residual stream equalized" : "") + (BiasCorrection ? ", bias-corrected" : "")
+        + (Equalize ? $", equalized (headroom {Headroom})" : "") + (EqualizeStream ? ", residual stream equalized" : "") + (BiasCorrection ? ", bias-corrected" : "") + (ActivationBiasCorrection ? ", activation bias corrected" : "")
         + (FloatFirst ? ", first conv float" : "") + (FloatDepthwise ? ", depthwise float" : "") + (FloatLast ? ", last conv float" : "");
 }

@@ -12,15 +12,44 @@ public sealed class MobileNetV2Int8Builder
     /// <summary>The float model whose extra outputs are the quantization points; <paramref name="points"/> names them in output order.</summary>
     public byte[] BuildCalibrationModel(WeightSet weights, IReadOnlyDictionary<string, float[]>? equalization, out IReadOnlyList<string> points)
     {
-        var walk = new Walk(weights, null, null, equalization ?? new Dictionary<string, float[]>());
+        var walk = new Walk(weights, null, null, equalization ?? new Dictionary<string, float[]>(), null);
         var bytes = walk.Build();
         points = walk.Points;
         return bytes;
     }
 
     /// <summary>The quantized model; <paramref name="stats"/> come from the calibration model built with <paramref name="equalization"/>.</summary>
-    public byte[] Build(WeightSet weights, Int8Recipe recipe, IReadOnlyDictionary<string, TensorStats> stats, IReadOnlyDictionary<string, float[]>? equalization) =>
-        new Walk(weights, recipe, stats, equalization ?? new Dictionary<string, float[]>()).Build();
+    /// <param name="activationBias">
+    /// Per point, the mean per-channel error its quantization adds on the calibration images
+    /// (<see cref="Int8Recipe.ActivationBiasCorrection"/>): each consumer convolution's bias absorbs it, and
+    /// the last convolution's, which the pooling passes straight into the features, is subtracted after it.
+    /// </param>
+    public byte[] Build(
+        WeightSet weights,
+        Int8Recipe recipe,
+        IReadOnlyDictionary<string, TensorStats> stats,
+        IReadOnlyDictionary<string, float[]>? equalization,
+        IReadOnlyDictionary<string, float[]>? activationBias = null) =>
+        new Walk(weights, recipe, stats, equalization ?? new Dictionary<string, float[]>(), activationBias).Build();
+
+    /// <summary>The scale and zero point a quantization point gets under a recipe.</summary>
+    public static (float Scale, int ZeroPoint) ActivationParameters(TensorStats tensor, Int8Recipe recipe)
+    {
+        var (lo, hi) = tensor.Range(recipe, 256);
+        if (recipe.SignedActivations)
+        {
+            if (lo >= 0)
+            {
+                return (Math.Max(hi, 1e-8f) / 255f, -128);
+            }
+
+            var magnitude = Math.Max(Math.Max(-lo, hi), 1e-8f);
+            return (magnitude / 127f, 0);
+        }
+
+        var scale = Math.Max(hi - lo, 1e-8f) / 255f;
+        return (scale, Math.Clamp((int)Math.Round(-lo / scale), 0, 255));
+    }
 
     /// <summary>
     /// Per-channel scales, keyed by the quantization point they scale (and by the convolution producing it).
@@ -86,7 +115,12 @@ public sealed class MobileNetV2Int8Builder
         return scales;
     }
 
-    private sealed class Walk(WeightSet weights, Int8Recipe? recipe, IReadOnlyDictionary<string, TensorStats>? stats, IReadOnlyDictionary<string, float[]> equalization)
+    private sealed class Walk(
+        WeightSet weights,
+        Int8Recipe? recipe,
+        IReadOnlyDictionary<string, TensorStats>? stats,
+        IReadOnlyDictionary<string, float[]> equalization,
+        IReadOnlyDictionary<string, float[]>? activationBias)
     {
         private const string First = "MobilenetV2/Conv";
         private const string Last = "MobilenetV2/Conv_1";
@@ -145,6 +179,12 @@ public sealed class MobileNetV2Int8Builder
             x = Conv(x, xPoint, Last, "weights", 1, depthwise: false, relu6: true, keepFloat: floatLast, quantizeOutput: !floatLast);
             x = _graph.Node("GlobalAveragePool", [x]);
             x = _graph.Node("Flatten", [x], [("axis", 1)]);
+            if (activationBias?.TryGetValue(Last, out var lastBias) == true && !floatLast)
+            {
+                var correction = _graph.Initializer($"{Last}/activation_bias_correction", [1, lastBias.Length], lastBias.Select(b => -b).ToArray());
+                x = _graph.Node("Add", [x, correction]);
+            }
+
             if (equalization.TryGetValue(Last, out var lastScales) && !floatLast)
             {
                 var inverse = _graph.Initializer($"{Last}/equalization_inverse", [1, lastScales.Length], lastScales.Select(s => 1f / s).ToArray());
@@ -178,24 +218,7 @@ public sealed class MobileNetV2Int8Builder
             return _graph.Node("DequantizeLinear", [q, scaleName, zeroName]);
         }
 
-        private (float Scale, int ZeroPoint) ActivationScale(string point)
-        {
-            var tensor = stats![point];
-            var (lo, hi) = tensor.Range(recipe!, 256);
-            if (recipe!.SignedActivations)
-            {
-                if (lo >= 0)
-                {
-                    return (Math.Max(hi, 1e-8f) / 255f, -128);
-                }
-
-                var magnitude = Math.Max(Math.Max(-lo, hi), 1e-8f);
-                return (magnitude / 127f, 0);
-            }
-
-            var scale = Math.Max(hi - lo, 1e-8f) / 255f;
-            return (scale, Math.Clamp((int)Math.Round(-lo / scale), 0, 255));
-        }
+        private (float Scale, int ZeroPoint) ActivationScale(string point) => ActivationParameters(stats![point], recipe!);
 
         private string Conv(string input, string inputPoint, string scope, string kernelName, int stride, bool depthwise, bool relu6, bool keepFloat, bool quantizeOutput = true)
         {
@@ -285,6 +308,16 @@ public sealed class MobileNetV2Int8Builder
                 }
 
                 bias[o] -= (float)error;
+                if (activationBias?.TryGetValue(inputPoint, out var inputBias) == true)
+                {
+                    double shift = 0;
+                    for (var k = 0; k < perChannel; k++)
+                    {
+                        shift += q[(o * perChannel) + k] * weightScale[o] * (double)inputBias[conv.Depthwise ? o : k / kernel];
+                    }
+
+                    bias[o] -= (float)shift;
+                }
             }
 
             var scope = conv.Scope;

@@ -29,6 +29,9 @@ public static class Int8Study
         new("eq-h4", Equalize: true, Headroom: 4f),
         new("eq-mse", ActivationCalibration.Mse, Equalize: true),
         Int8Recipe.Best,
+        new("eq-mse-bc-abc", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, ActivationBiasCorrection: true),
+        new("eq-mse-bc-abc-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, ActivationBiasCorrection: true, FloatFirst: true, FloatLast: true),
+        new("eq-minmax-bc-abc", Equalize: true, BiasCorrection: true, ActivationBiasCorrection: true),
         new("eq-mse-bc-int8", ActivationCalibration.Mse, SignedActivations: true, Equalize: true, BiasCorrection: true),
         new("eq-mse-bc-ends", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, FloatFirst: true, FloatLast: true),
         new("eq-mse-bc-dw", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true, FloatDepthwise: true),
@@ -78,7 +81,10 @@ public static class Int8Study
         foreach (var recipe in selected)
         {
             var (scales, stats) = recipe.Equalizes ? equalized[recipe.EqualizationKey] : (null, plainStats);
-            var bytes = builder.Build(weights, recipe, stats, scales);
+            var activationBias = recipe.ActivationBiasCorrection
+                ? Int8Calibrator.ActivationBias(builder.BuildCalibrationModel(weights, scales, out points), points, calibration, calibrationFiles.Count, recipe, stats)
+                : null;
+            var bytes = builder.Build(weights, recipe, stats, scales, activationBias);
             var path = Write(work, recipe.Name, bytes);
             models.Add((recipe.Name, path));
             var features = Featurize(path, evaluation, evaluationFiles.Count);

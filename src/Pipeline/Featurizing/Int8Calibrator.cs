@@ -38,7 +38,57 @@ public static class Int8Calibrator
             stats = Calibrate(builder.BuildCalibrationModel(weights, scales, out points), points, tensors, count);
         }
 
-        return builder.Build(weights, recipe, stats, scales);
+        var activationBias = recipe.ActivationBiasCorrection
+            ? ActivationBias(builder.BuildCalibrationModel(weights, scales, out points), points, tensors, count, recipe, stats)
+            : null;
+        return builder.Build(weights, recipe, stats, scales, activationBias);
+    }
+
+    /// <summary>Per point, the per-channel mean of (quantized - float) value under the recipe, over the images.</summary>
+    public static Dictionary<string, float[]> ActivationBias(
+        byte[] calibrationModel, IReadOnlyList<string> points, float[] tensors, int count, Int8Recipe recipe, IReadOnlyDictionary<string, TensorStats> stats)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var session = new InferenceSession(calibrationModel, options);
+        var outputNames = session.OutputMetadata.Keys.Where(k => k != "features").ToList();
+        var sums = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        var (qmin, qmax) = recipe.SignedActivations ? (-128, 127) : (0, 255);
+        for (var first = 0; first < count; first += Batch)
+        {
+            var n = Math.Min(Batch, count - first);
+            var batch = new DenseTensor<float>(tensors.AsMemory(first * ImagePreprocessor.TensorLength, n * ImagePreprocessor.TensorLength), [n, 3, 224, 224]);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", batch)], outputNames);
+            foreach (var result in results)
+            {
+                var point = points[outputNames.IndexOf(result.Name)];
+                var (scale, zeroPoint) = MobileNetV2Int8Builder.ActivationParameters(stats[point], recipe);
+                var tensor = (DenseTensor<float>)result.AsTensor<float>();
+                var channels = tensor.Dimensions[1];
+                var plane = (int)(tensor.Length / (n * channels));
+                if (!sums.TryGetValue(point, out var channelSums))
+                {
+                    sums[point] = channelSums = new double[channels];
+                }
+
+                var values = tensor.Buffer.Span;
+                for (var image = 0; image < n; image++)
+                {
+                    for (var c = 0; c < channels; c++)
+                    {
+                        double error = 0;
+                        foreach (var v in values.Slice(((image * channels) + c) * plane, plane))
+                        {
+                            var level = Math.Clamp(Math.Round(v / scale) + zeroPoint, qmin, qmax);
+                            error += ((level - zeroPoint) * scale) - v;
+                        }
+
+                        channelSums[c] += error / plane;
+                    }
+                }
+            }
+        }
+
+        return sums.ToDictionary(p => p.Key, p => p.Value.Select(s => (float)(s / count)).ToArray(), StringComparer.Ordinal);
     }
 
     public static Dictionary<string, TensorStats> Calibrate(byte[] calibrationModel, IReadOnlyList<string> points, float[] tensors, int count)
