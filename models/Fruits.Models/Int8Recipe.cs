@@ -33,7 +33,10 @@ public sealed record Int8Recipe(
     bool EqualizeStream = false,
     bool ActivationBiasCorrection = false)
 {
-    /// <summary>The study's most faithful recipe whose convolutions are all quantized (docs/BENCHMARKS.md, int8).</summary>
+    /// <summary>
+    /// The study's reference recipe (docs/BENCHMARKS.md, int8): every convolution quantized, within 0.001 mean
+    /// cosine of the most faithful such recipe, and the one <c>Int8ModelBuildTests</c> builds.
+    /// </summary>
     public static readonly Int8Recipe Best = new("eq-mse-bc", ActivationCalibration.Mse, Equalize: true, BiasCorrection: true);
 
     /// <summary>Largest factor a channel is scaled up by; near-dead channels would otherwise blow up.</summary>
