@@ -186,8 +186,9 @@ public static class Int8Study
         string profile;
         using (var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 })
         {
-            options.EnableProfiling = true;
+            // The prefix is read when profiling is switched on, so it goes first.
             options.ProfileOutputPathPrefix = Path.Combine(work, Path.GetFileNameWithoutExtension(modelPath));
+            options.EnableProfiling = true;
             using var session = new InferenceSession(modelPath, options);
             var input = new DenseTensor<float>([1, 3, 224, 224]);
             using (session.Run([NamedOnnxValue.CreateFromTensor("input", input)]))
