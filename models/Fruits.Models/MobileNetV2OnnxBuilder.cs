@@ -50,8 +50,17 @@ public sealed class MobileNetV2OnnxBuilder
         return graph.ToModel("input", [0, 3, 224, 224], x, "features", [0, 1280], Opset);
     }
 
-    /// <summary>A convolution (TF HWIO or depthwise HWC1 kernel) with its BatchNorm folded in.</summary>
+    /// <summary>A convolution (TF HWIO or depthwise HWC1 kernel) with its BatchNorm folded in, as an ONNX Conv node.</summary>
     private static string Conv(OnnxGraph graph, WeightSet weights, string input, string scope, string kernelName, int stride, bool depthwise)
+    {
+        var conv = Fold(weights, scope, kernelName, stride, depthwise);
+        var weightName = graph.Initializer($"{scope}/folded_weights", conv.Shape, conv.Weights);
+        var biasName = graph.Initializer($"{scope}/folded_bias", [conv.OutChannels], conv.Bias);
+        return graph.Node("Conv", [input, weightName, biasName], conv.Attributes);
+    }
+
+    /// <summary>Folds BatchNorm into a TF HWIO (or depthwise HWC1) kernel in double precision; OIHW out.</summary>
+    public static FoldedConv Fold(WeightSet weights, string scope, string kernelName, int stride, bool depthwise)
     {
         var kernel = weights[$"{scope}/{kernelName}"];
         var (kh, kw) = (kernel[0], kernel[1]);
@@ -85,16 +94,6 @@ public sealed class MobileNetV2OnnxBuilder
             }
         }
 
-        var weightName = graph.Initializer($"{scope}/folded_weights", [outChannels, groupIn, kh, kw], w);
-        var biasName = graph.Initializer($"{scope}/folded_bias", [outChannels], b);
-        // Keras pads stride-2 convolutions (0,1) top/left-bottom/right (correct_pad, TF 'SAME' on even sizes).
-        int[] pads = kh == 1 ? [0, 0, 0, 0] : stride == 2 ? [0, 0, 1, 1] : [1, 1, 1, 1];
-        return graph.Node("Conv", [input, weightName, biasName],
-        [
-            ("group", depthwise ? outChannels : 1),
-            ("kernel_shape", new[] { kh, kw }),
-            ("pads", pads),
-            ("strides", new[] { stride, stride }),
-        ]);
+        return new FoldedConv(scope, w, b, [outChannels, groupIn, kh, kw], depthwise, stride);
     }
 }

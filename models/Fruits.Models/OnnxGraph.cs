@@ -2,10 +2,13 @@ using System.Buffers.Binary;
 
 namespace Fruits.Models;
 
-/// <summary>A straight-line ONNX graph of float32 initializers and nodes, serialized deterministically.</summary>
+/// <summary>A straight-line ONNX graph of initializers (float32, int8, uint8, int32) and nodes, serialized deterministically.</summary>
 public sealed class OnnxGraph(string name)
 {
     private const int FloatType = 1;
+    private const int Uint8Type = 2;
+    private const int Int8Type = 3;
+    private const int Int32Type = 6;
     private readonly List<ProtoWriter> _nodes = [];
     private readonly List<ProtoWriter> _initializers = [];
     private int _counter;
@@ -18,13 +21,34 @@ public sealed class OnnxGraph(string name)
             BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), data[i]);
         }
 
+        return RawInitializer(tensorName, dims, FloatType, raw);
+    }
+
+    public string Initializer(string tensorName, int[] dims, ReadOnlySpan<sbyte> data) =>
+        RawInitializer(tensorName, dims, Int8Type, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data));
+
+    public string Initializer(string tensorName, int[] dims, ReadOnlySpan<byte> data) => RawInitializer(tensorName, dims, Uint8Type, data);
+
+    public string Initializer(string tensorName, int[] dims, ReadOnlySpan<int> data)
+    {
+        var raw = new byte[data.Length * sizeof(int)];
+        for (var i = 0; i < data.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(raw.AsSpan(i * 4), data[i]);
+        }
+
+        return RawInitializer(tensorName, dims, Int32Type, raw);
+    }
+
+    private string RawInitializer(string tensorName, int[] dims, int dataType, ReadOnlySpan<byte> raw)
+    {
         var tensor = new ProtoWriter();
         foreach (var dim in dims)
         {
             tensor.Varint(1, dim);
         }
 
-        tensor.Varint(2, FloatType).String(8, tensorName).Bytes(9, raw);
+        tensor.Varint(2, dataType).String(8, tensorName).Bytes(9, raw);
         _initializers.Add(tensor);
         return tensorName;
     }
@@ -68,7 +92,8 @@ public sealed class OnnxGraph(string name)
     }
 
     /// <summary>The ModelProto bytes with a dynamic first dimension named "N" on input and output.</summary>
-    public byte[] ToModel(string input, int[] inputDims, string output, string outputName, int[] outputDims, int opset)
+    /// <param name="extraOutputs">Intermediate float tensors also exposed as outputs (calibration reads them).</param>
+    public byte[] ToModel(string input, int[] inputDims, string output, string outputName, int[] outputDims, int opset, IReadOnlyList<string>? extraOutputs = null)
     {
         // Rename the last node's output to the public name by routing it through Identity.
         var identity = new ProtoWriter().String(1, output).String(2, outputName).String(3, outputName).String(4, "Identity");
@@ -85,6 +110,12 @@ public sealed class OnnxGraph(string name)
         }
 
         graph.Message(11, ValueInfo(input, inputDims)).Message(12, ValueInfo(outputName, outputDims));
+        foreach (var extra in extraOutputs ?? [])
+        {
+            var floatType = new ProtoWriter().Varint(1, FloatType);
+            graph.Message(12, new ProtoWriter().String(1, extra).Message(2, new ProtoWriter().Message(1, floatType)));
+        }
+
         return new ProtoWriter()
             .Varint(1, 8) // IR version 8
             .String(2, "Fruits.Models")

@@ -30,6 +30,11 @@ public sealed class BenchCommand : RootCommand
     private readonly Option<bool> _reuseOnly = new("--reuse-only") { Description = "only the feature store and refit section" };
 
     private readonly Option<string?> _report = new("--report") { Description = "also write the printed lines to this file", HelpName = "FILE" };
+    private readonly Option<bool> _int8Study = new("--int8-study") { Description = "instead: the int8 fidelity and speed study (docs/BENCHMARKS.md, int8)" };
+    private readonly Option<int?> _int8Images = NumberOptions.Integer("--int8-images", "calibration images (default 256)", "N");
+    private readonly Option<int?> _int8Evaluate = NumberOptions.Integer("--int8-evaluate", "evaluation images, none of them calibration images (default: as many as --int8-images)", "N");
+    private readonly Option<int?> _int8Rounds = NumberOptions.Integer("--int8-rounds", "interleaved speed rounds per model (default 4; 0 = no speed measurement)", "N");
+    private readonly Option<string?> _int8Only = new("--int8-only") { Description = "only these recipes, comma-separated", HelpName = "NAMES" };
 
     public BenchCommand()
         : base("""
@@ -56,12 +61,24 @@ public sealed class BenchCommand : RootCommand
         Options.Add(_classify);
         Options.Add(_reuse);
         Options.Add(_reuseOnly);
+        Options.Add(_int8Study);
+        Options.Add(_int8Images);
+        Options.Add(_int8Evaluate);
+        Options.Add(_int8Rounds);
+        Options.Add(_int8Only);
         SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(_classify) is { } output)
             {
                 var model = await new ModelProvisioner().EnsureAsync(ModelLocations.DefaultModelPath(), ModelLocations.DefaultWeightsDirectory(), cancellationToken);
                 return await ClassifyBench.RunAsync(output, model.Path, parse.GetValue(_seconds) ?? 20, parse.GetValue(_report), parse.GetValue(Json), cancellationToken);
+            }
+
+            if (parse.GetValue(_int8Study))
+            {
+                var calibration = parse.GetValue(_int8Images) ?? CalibrationImages.DefaultCount;
+                return await Int8Study.RunAsync(Read(parse).Input, calibration, parse.GetValue(_int8Evaluate) ?? calibration,
+                    parse.GetValue(_seconds) ?? 5, parse.GetValue(_int8Rounds) ?? 4, parse.GetValue(_int8Only), cancellationToken);
             }
 
             return await Bench.RunAsync(Read(parse), cancellationToken);
