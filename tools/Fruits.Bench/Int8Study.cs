@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Fruits.Models;
 using Fruits.Pipeline.Featurizing;
+using Fruits.Pipeline.Statistics;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -58,6 +59,7 @@ public static class Int8Study
 
         var floatPath = Write(work, "float32", new MobileNetV2OnnxBuilder().Build(weights));
         var reference = Featurize(floatPath, evaluation, evaluationFiles.Count);
+        Console.WriteLine($"float32 PCA on the evaluation images: {Pca(reference, evaluationFiles.Count)}");
 
         var clock = Stopwatch.StartNew();
         var builder = new MobileNetV2Int8Builder();
@@ -92,6 +94,7 @@ public static class Int8Study
             var agreement = NeighbourAgreement(reference, features, labels, 5);
             Console.WriteLine($"{recipe.Name,-20} {mean,9:F4} {min,9:F4} {agreement,10:P1}  {Kernels(path, work)}  {Convert.ToHexStringLower(SHA256.HashData(bytes))[..16]}");
             Console.WriteLine($"    {recipe}");
+            Console.WriteLine($"    PCA on the evaluation images: {Pca(features, evaluationFiles.Count)}");
         }
 
         Console.WriteLine();
@@ -154,6 +157,14 @@ public static class Int8Study
             return dot / Math.Sqrt(xx * yy);
         }).ToList();
         return (cosines.Average(), cosines.Min());
+    }
+
+    /// <summary>The job's PCA (fewest components for 75 % of the variance) over these features: k and the leading ratios.</summary>
+    private static string Pca(float[] features, int count)
+    {
+        var model = new PcaFitter().Fit(MomentStatistics.FromRows(features.AsSpan(0, count * OnnxFeaturizer.FeatureLength), count, OnnxFeaturizer.FeatureLength), new PcaSelection());
+        var leading = string.Join(", ", model.ExplainedVarianceRatio.Take(5).Select(r => r.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)));
+        return $"k = {model.K} ({model.VarianceKept:P2}), leading explained variance ratios {leading}";
     }
 
     /// <summary>Share of images whose k-NN majority label (leave-one-out, Euclidean) is the same with both feature sets.</summary>
