@@ -67,7 +67,8 @@ public sealed class ClassifierFixture : IAsyncLifetime
         Cluster = builder.Build();
         await Cluster.DeployAsync();
 
-        var spec = new JobSpec(StorageLocation.Parse(Input).ToContract(), StorageLocation.Parse(Output).ToContract(), new PcaSelectionData(0.75), BatchSize: 16);
+        var spec = new JobSpec(StorageLocation.Parse(Input).ToContract(), StorageLocation.Parse(Output).ToContract(), new PcaSelectionData(0.75), BatchSize: 16,
+            PartSizeBytes: 1024); // a part per batch: shards hold whole parts, and the index must span several
         var job = Cluster.GrainFactory.GetGrain<IJobGrain>("classifier-fixture");
         var status = await job.Start(spec);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
