@@ -146,21 +146,28 @@ public sealed partial class FeaturizerGrain(
             ? StoreMissesAsync(request, target.Store, target.Index, missHashes, missRows, features)
             : Task.CompletedTask;
 
-        // The statistics are computed while the parts are written (a write mostly waits on storage, the computation
-        // on the CPU; in a rerun whose images all come from the store these two are most of a batch's time), but they
-        // are merged only after both are done: the stored features are the source of truth, so a merged batch always
-        // has its features on storage. WhenAll waits for the computation even when a write fails, because it fills
-        // this worker's buffer, which the next batch on this worker reuses.
-        _statistics ??= new MomentStatisticsBuffer(OnnxFeaturizer.FeatureLength);
-        var buffer = _statistics;
-        var computing = table.Count > 0 ? Task.Run(() => (MomentStatistics?)buffer.Compute(table.FeatureBlock, table.Count)) : Task.FromResult<MomentStatistics?>(null);
-        await Task.WhenAll(WritePartsAsync(output, request.BatchIndex, errors, table, new BatchCommit(images.Count, table.Count, errors.Count, reused), stored), computing);
+        // The parts are written before the statistics are merged: the stored features are the source of
+        // truth, so a merged batch always has its features on storage. The errors part comes first (or a stale
+        // one from an earlier attempt goes) and the features part last, carrying the batch's commit in its footer:
+        // a features part that reads is a batch whose every image is accounted for.
+        if (errors.Count > 0)
+        {
+            await ParquetParts.WriteAsync(output, OutputLayout.ErrorsPart(request.BatchIndex), errors);
+        }
+        else if (await output.ExistsAsync(OutputLayout.ErrorsPart(request.BatchIndex)))
+        {
+            await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
+        }
+
+        await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, new BatchCommit(images.Count, table.Count, errors.Count, reused));
+        await stored;
 
         // Merged into this silo's running partial, which the job collects once at fit time; the buffer is
         // free again as soon as the merge returns.
-        if (await computing is { } statistics)
+        _statistics ??= new MomentStatisticsBuffer(OnnxFeaturizer.FeatureLength);
+        if (table.Count > 0)
         {
-            siloStatistics.Add(request.JobId, request.BatchIndex, statistics);
+            siloStatistics.Add(request.JobId, request.BatchIndex, _statistics.Compute(table.FeatureBlock, table.Count));
         }
 
         LogBatchFeaturized(request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);
@@ -174,25 +181,6 @@ public sealed partial class FeaturizerGrain(
             sessions.Return(_featurizer);
             _featurizer = null;
         }
-    }
-
-    /// <summary>
-    /// The errors part comes first (or a stale one from an earlier attempt goes) and the features part last, carrying
-    /// the batch's commit in its footer: a features part that reads is a batch whose every image is accounted for.
-    /// </summary>
-    private static async Task WritePartsAsync(IObjectStore output, int batchIndex, List<ErrorRow> errors, FeatureTable table, BatchCommit commit, Task stored)
-    {
-        if (errors.Count > 0)
-        {
-            await ParquetParts.WriteAsync(output, OutputLayout.ErrorsPart(batchIndex), errors);
-        }
-        else if (await output.ExistsAsync(OutputLayout.ErrorsPart(batchIndex)))
-        {
-            await output.DeleteAsync(OutputLayout.ErrorsPart(batchIndex));
-        }
-
-        await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(batchIndex), table, commit);
-        await stored;
     }
 
     /// <summary>Runs the model on the pending slots and copies each slot's features to its row; clears the pending rows.</summary>
