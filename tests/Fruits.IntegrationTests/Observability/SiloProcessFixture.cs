@@ -63,7 +63,8 @@ public sealed class SiloProcessFixture : IAsyncLifetime
 
         await using var client = ChildProcess.Start("fruits",
             ["run", "--input", Input, "--output", Output, "--gateway-port", Gateway, "--batch-size", BatchSize.ToString(CultureInfo.InvariantCulture),
-             "--job-id", JobId, "--progress-interval", "0.2"],
+             "--job-id", JobId, "--progress-interval", "0.2",
+             "--part-size", "1KB"], // a part per batch: the log tests follow every batch through projection
             new Dictionary<string, string>());
         var exit = await client.WaitAsync(TimeSpan.FromMinutes(5));
         Run = (exit, client.StandardOutput, client.StandardError);
