@@ -461,13 +461,15 @@ public sealed partial class JobGrain(
 
     private async Task FinishAsync(JobPhase phase, string? error)
     {
+        // The output's lock goes before the phase is told: whoever sees a job ended finds its output as it stays,
+        // with nothing of the job's left to disappear. Lost between the two, the job is resumed and claims it again.
+        await ReleaseOutputAsync();
         State.Phase = phase;
         State.Error = error;
         State.FinishedUtc ??= DateTime.UtcNow;
         await SaveAsync(force: true);
         await UnregisterResumeReminderAsync();
         await RecordInRegistryAsync();
-        await ReleaseOutputAsync();
 
         // Keep the finished job answerable from memory for a while; its record answers after that.
         DelayDeactivation(TimeSpan.FromHours(1));

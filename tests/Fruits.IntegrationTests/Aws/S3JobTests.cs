@@ -48,6 +48,7 @@ public sealed class S3JobTests(S3ClusterFixture fixture) : IDisposable
             }
 
             Assert.True(File.Exists(Path.Combine(local, "_SUCCESS")), $"{name}: no _SUCCESS");
+            Assert.False(File.Exists(Path.Combine(local, "_job", "lock.json")), $"{name}: the lock outlived the job's end");
             results[name] = ReadFeatures(local, from);
         }
 
