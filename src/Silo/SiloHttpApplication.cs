@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Fruits.Silo;
 
-/// <summary>Runs each dashboard request through its pipeline with request services scoped from the silo's container.</summary>
-public sealed class DashboardHttpApplication(RequestDelegate pipeline, IHttpContextFactory contexts) : IHttpApplication<HttpContext>
+/// <summary>Runs each request through its pipeline with request services scoped from the silo's container.</summary>
+public sealed class SiloHttpApplication(RequestDelegate pipeline, IHttpContextFactory contexts) : IHttpApplication<HttpContext>
 {
     public HttpContext CreateContext(IFeatureCollection contextFeatures) => contexts.Create(contextFeatures);
 
