@@ -26,8 +26,7 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
     public async Task Three_silo_processes_share_a_job_and_a_silo_joining_mid_job_gets_work()
     {
         await TestModel.EnsureAsync(); // built once here, not raced by three silos
-        // Long enough that the job is still featurizing when the third silo has started and joined
-        // (640 images were once enough; the featurizers got faster).
+        // Enough images that the job is still featurizing once the third silo has started and joined.
         var input = ImageSubset.CopyTo(_temp.Combine("input"), labels: 16, perLabel: 120);
         var output = _temp.Combine("output");
         await using var cluster = new DynamoDbProcessCluster(_moto, $"multi-{Guid.NewGuid():N}");

@@ -36,7 +36,7 @@ public sealed class TwoSiloClusterFixture : IAsyncLifetime
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        // One batch at a time per silo: two silos already fill this machine's two cores.
+        // One batch at a time per silo: the two silos share one test machine's cores.
         public void Configure(ISiloBuilder siloBuilder) =>
             siloBuilder.UseFruitsPipeline(o => o.MaxConcurrentBatches = 1)
                 .AddMemoryGrainStorage(JobsOptions.StorageName)
