@@ -116,6 +116,9 @@ public sealed class ExactIndex
 
     public bool Contains(string path) => _pathSet.Contains(path);
 
+    /// <summary>The path and label of row <paramref name="row"/> (as numbered by <see cref="SearchRows"/>).</summary>
+    public (string Path, string Label) Row(int row) => (_paths[row], _labels[_labelIds[row]]);
+
     /// <summary>The <paramref name="count"/> rows nearest to <paramref name="query"/>, nearest first; ties keep row order.</summary>
     /// <remarks>A large index is scanned in one slice per core, each slice's nearest merged: a query's latency, not just throughput, scales with cores.</remarks>
     public IReadOnlyList<NearestRow> Search(ReadOnlySpan<float> query, int count)
@@ -124,8 +127,8 @@ public sealed class ExactIndex
         var found = new NearestRow[nearest.Count];
         for (var i = 0; i < found.Length; i++)
         {
-            var row = nearest.RowAt(i);
-            found[i] = new NearestRow(_paths[row], _labels[_labelIds[row]], MathF.Sqrt(nearest.DistanceAt(i)));
+            var (path, label) = Row(nearest.RowAt(i));
+            found[i] = new NearestRow(path, label, MathF.Sqrt(nearest.DistanceAt(i)));
         }
 
         return found;
