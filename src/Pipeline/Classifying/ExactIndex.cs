@@ -10,31 +10,31 @@ namespace Fruits.Pipeline.Classifying;
 /// approximate index is needed. Immutable after construction: thread-safe.
 /// </summary>
 /// <remarks>
-/// PCA components come in decreasing variance, so most of a distance is in a row's first components. Each row's
-/// first <see cref="HeadDimensions"/> features are kept in one contiguous "head" block and the rest in a "tail"
-/// block: a scan reads every head, and reads a tail only when the distance over the head is still under the
+/// PCA components come in decreasing variance, so most of a distance is in a row's first components. A row's
+/// features are kept in blocks, each block one contiguous array over all rows: the first
+/// <see cref="BlockDimensions"/> components, the next <see cref="BlockDimensions"/>, then the rest. A scan reads
+/// every row's first block, and reads a row's next block only while the distance summed so far is still under the
 /// current k-th nearest. A partial sum of squares never exceeds the whole, so a skipped row could not have been
 /// among the nearest, and the answer (rows, distances, tie order) is the one a scan of every whole row gives;
-/// most of the tails, three quarters of the bytes at k = 61, are never read.
+/// at k = 61 the first block is an eighth of the bytes, and most rows are decided by it.
 /// </remarks>
 public sealed class ExactIndex
 {
     /// <summary>
-    /// Features per row in the head block: a whole number of SIMD vectors, and enough components to hold most of
-    /// a distance, so that few tails are read.
+    /// Components in each of the first two blocks: one SIMD vector (on AVX2), so the first block, which every
+    /// row is read for, is as small as a block can be; the second spares most of the remaining rows their tails.
     /// </summary>
-    public const int HeadDimensions = 16;
+    public const int BlockDimensions = 8;
 
-    private readonly float[] _head;
-    private readonly float[] _tail;
-    private readonly int _headStride;
-    private readonly int _tailStride;
+    private readonly float[][] _blocks;
+    private readonly int[] _strides;
+    private readonly int _paddedLength;
     private readonly int[] _labelIds;
     private readonly string[] _labels;
     private readonly string[] _paths;
     private readonly HashSet<string> _pathSet;
 
-    /// <param name="rows">Count x <paramref name="dimension"/> floats, row-major; copied into the head and tail blocks.</param>
+    /// <param name="rows">Count x <paramref name="dimension"/> floats, row-major; copied into the blocks.</param>
     public ExactIndex(int dimension, float[] rows, IReadOnlyList<string> labels, IReadOnlyList<string> paths)
     {
         ArgumentNullException.ThrowIfNull(rows);
@@ -47,22 +47,38 @@ public sealed class ExactIndex
         }
 
         Dimension = dimension;
-        // Both blocks are padded with zeros to whole SIMD vectors: no scalar remainder per row, and the padding adds
-        // nothing to a distance. A row that fits in the head (a small k) has no tail, and nothing to prune.
+        // Each block is padded with zeros to whole SIMD vectors: no scalar remainder per row, and the padding adds
+        // nothing to a distance. Only the last block has padding, and a row of few components (a small k) has
+        // fewer blocks.
         var width = Vector<float>.Count;
-        var headWidth = (HeadDimensions + width - 1) / width * width;
-        var headDimensions = Math.Min(dimension, headWidth);
-        _headStride = (headDimensions + width - 1) / width * width;
-        _tailStride = (dimension - headDimensions + width - 1) / width * width;
-        var count = labels.Count;
-        _head = new float[(long)count * _headStride];
-        _tail = new float[(long)count * _tailStride];
-        for (var r = 0; r < count; r++)
+        var blockWidth = (BlockDimensions + width - 1) / width * width;
+        var widths = new List<int>();
+        for (var start = 0; start < dimension; start += blockWidth)
         {
-            var row = rows.AsSpan(r * dimension, dimension);
-            row[..headDimensions].CopyTo(_head.AsSpan(r * _headStride));
-            row[headDimensions..].CopyTo(_tail.AsSpan(r * _tailStride));
+            widths.Add(widths.Count < 2 ? Math.Min(blockWidth, dimension - start) : dimension - start);
+            if (widths.Count == 3)
+            {
+                break;
+            }
         }
+
+        var count = labels.Count;
+        _blocks = new float[widths.Count][];
+        _strides = new int[widths.Count];
+        var first = 0;
+        for (var b = 0; b < widths.Count; b++)
+        {
+            _strides[b] = (widths[b] + width - 1) / width * width;
+            var block = _blocks[b] = new float[(long)count * _strides[b]];
+            for (var r = 0; r < count; r++)
+            {
+                rows.AsSpan((r * dimension) + first, widths[b]).CopyTo(block.AsSpan(r * _strides[b]));
+            }
+
+            first += widths[b];
+        }
+
+        _paddedLength = _strides.Sum();
 
         _paths = [.. paths];
         _pathSet = new HashSet<string>(_paths, StringComparer.Ordinal);
@@ -111,7 +127,7 @@ public sealed class ExactIndex
         }
 
         const int setEntry = 24;
-        return ((_headStride + _tailStride) * sizeof(float)) + sizeof(int) + setEntry + ((double)pathBytes / Count);
+        return (_paddedLength * sizeof(float)) + sizeof(int) + setEntry + ((double)pathBytes / Count);
     }
 
     public bool Contains(string path) => _pathSet.Contains(path);
@@ -147,10 +163,15 @@ public sealed class ExactIndex
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         count = Math.Min(count, Math.Max(Count, 1));
-        var padded = new float[_headStride + _tailStride];
-        var headDimensions = Math.Min(Dimension, _headStride);
-        query[..headDimensions].CopyTo(padded);
-        query[headDimensions..].CopyTo(padded.AsSpan(_headStride));
+        // The query laid out as the blocks are: each block's components followed by its padding.
+        var padded = new float[_paddedLength];
+        for (int b = 0, from = 0, to = 0; b < _strides.Length; to += _strides[b], b++)
+        {
+            var take = Math.Min(_strides[b], Dimension - from);
+            query.Slice(from, take).CopyTo(padded.AsSpan(to));
+            from += take;
+        }
+
         var slices = Count >= ParallelRows ? Math.Min(Environment.ProcessorCount, Count / (ParallelRows / 4)) : 1;
         if (slices <= 1)
         {
@@ -181,23 +202,21 @@ public sealed class ExactIndex
 
     /// <summary>
     /// Offers rows [<paramref name="first"/>, <paramref name="end"/>) to <paramref name="nearest"/> in row order. The
-    /// distance is summed lane by lane over the head's vectors and then the tail's, in the order a scan of the whole
-    /// padded row sums them, so a row's distance is the same to the bit whether or not its tail was needed; a lane's
-    /// running sum only grows, so the head's sum is a lower bound of the row's.
+    /// distance is summed lane by lane over the first block's vectors, then the next block's, in the order a scan
+    /// of the whole padded row sums them, so a row's distance is the same to the bit however many blocks were
+    /// needed; a lane's running sum only grows, so the sum over the blocks read so far is a lower bound of the row's.
     /// </summary>
     private void Scan(float[] query, NearestList nearest, int first, int end)
     {
         var width = Vector<float>.Count;
-        var headVectors = _headStride / width;
-        var tailVectors = _tailStride / width;
         ref var q = ref MemoryMarshal.GetArrayDataReference(query);
-        ref var head = ref MemoryMarshal.GetArrayDataReference(_head);
-        ref var tail = ref MemoryMarshal.GetArrayDataReference(_tail);
-        ref var qTail = ref Unsafe.Add(ref q, _headStride);
+        ref var head = ref MemoryMarshal.GetArrayDataReference(_blocks[0]);
+        var headStride = _strides[0];
+        var headVectors = headStride / width;
         var bound = nearest.Bound;
         for (var r = first; r < end; r++)
         {
-            ref var row = ref Unsafe.Add(ref head, (nint)r * _headStride);
+            ref var row = ref Unsafe.Add(ref head, (nint)r * headStride);
             var sum = Vector<float>.Zero;
             for (var v = 0; v < headVectors; v++)
             {
@@ -206,24 +225,23 @@ public sealed class ExactIndex
             }
 
             var distance = Vector.Sum(sum);
-            if (distance >= bound)
+            var offset = headStride;
+            for (var b = 1; b < _blocks.Length && distance < bound; b++)
             {
-                continue;
-            }
-
-            if (tailVectors > 0)
-            {
-                ref var rest = ref Unsafe.Add(ref tail, (nint)r * _tailStride);
-                for (var v = 0; v < tailVectors; v++)
+                var stride = _strides[b];
+                ref var rest = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_blocks[b]), (nint)r * stride);
+                ref var qRest = ref Unsafe.Add(ref q, offset);
+                for (var v = 0; v < stride / width; v++)
                 {
-                    var diff = Vector.LoadUnsafe(ref rest, (nuint)(v * width)) - Vector.LoadUnsafe(ref qTail, (nuint)(v * width));
+                    var diff = Vector.LoadUnsafe(ref rest, (nuint)(v * width)) - Vector.LoadUnsafe(ref qRest, (nuint)(v * width));
                     sum += diff * diff;
                 }
 
                 distance = Vector.Sum(sum);
+                offset += stride;
             }
 
-            if (nearest.Offer(distance, r))
+            if (distance < bound && nearest.Offer(distance, r))
             {
                 bound = nearest.Bound;
             }
