@@ -3,6 +3,7 @@ using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Classifying;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
+using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,6 +16,13 @@ namespace Fruits.Grains;
 /// limits), runs it through one of the silo's warm sessions, projects it with the output's pca_model.json and
 /// lets its nearest indexed images vote on the label. A local worker: the silo runs as many as it has cores.
 /// </summary>
+/// <remarks>
+/// Only ONNX Runtime's run needs a session: the photo is decoded into this activation's own buffer before one is
+/// rented, so no session sits idle while a photo is decoded. The output's index summary and PCA model are kept
+/// for the activation's life and looked at again after <see cref="ClassifyOptions.RecheckInterval"/> (as often
+/// as the index itself looks for a rewritten output), or at once when a search fails: a request then costs one
+/// grain call, not two plus a read of storage.
+/// </remarks>
 [StatelessWorker]
 public sealed partial class ClassifyGrain(
     FeaturizerSessionPool sessions,
@@ -24,7 +32,9 @@ public sealed partial class ClassifyGrain(
     ILogger<ClassifyGrain> logger) : Grain, IClassifyGrain
 {
     private readonly ImagePreprocessor _preprocessor = new(featurizerOptions.Value.ImageLimits);
+    private readonly float[] _image = new float[OnnxFeaturizer.ImageLength];
     private readonly float[] _features = new float[OnnxFeaturizer.FeatureLength];
+    private Opened? _opened;
 
     public async Task<ClassifyResult> Classify(string output, byte[] image, int top)
     {
@@ -35,44 +45,98 @@ public sealed partial class ClassifyGrain(
             return ClassifyResult.Failed(ClassifyProblem.BadRequest, $"top must be within [1, {options.MaxTop}], got {top}");
         }
 
-        var index = GrainFactory.GetGrain<IOutputIndexGrain>(output);
-        var summary = await index.Open();
-        if (!summary.Found)
+        var opened = await OpenAsync(output, options);
+        if (!opened.Summary.Found)
         {
-            return ClassifyResult.Failed(ClassifyProblem.OutputNotFound, summary.Problem!);
+            return ClassifyResult.Failed(ClassifyProblem.OutputNotFound, opened.Summary.Problem!);
+        }
+
+        try
+        {
+            _preprocessor.Preprocess(image, _image);
+        }
+        catch (ImageDecodeException e)
+        {
+            return ClassifyResult.Failed(ClassifyProblem.BadImage, e.Message.ReplaceLineEndings(" "));
         }
 
         var session = await sessions.RentAsync();
         try
         {
-            _preprocessor.Preprocess(image, session.InputSlot(0));
+            _image.CopyTo(session.InputSlot(0));
             session.Run(1);
             session.Features(0).CopyTo(_features);
-        }
-        catch (ImageDecodeException e)
-        {
-            return ClassifyResult.Failed(ClassifyProblem.BadImage, e.Message.ReplaceLineEndings(" "));
         }
         finally
         {
             sessions.Return(session);
         }
 
-        var projector = await models.GetProjectorAsync(StorageLocation.Parse(output));
-        var query = new float[projector.Model.K];
-        projector.Project(_features, 1, query);
-        var nearest = await index.Search(query, Math.Max(top, options.Neighbours));
-        var votes = LabelVote.Tally(nearest.Take(options.Neighbours).Select(n => new NearestRow(n.Path, n.Label, n.Distance)).ToList(), top);
+        var query = new float[opened.Projector!.Model.K];
+        opened.Projector.Project(_features, 1, query);
+        IReadOnlyList<NearestImage> nearest;
+        try
+        {
+            nearest = await opened.Index.Search(query, Math.Max(top, options.Neighbours));
+        }
+        catch
+        {
+            // The output may have been rewritten or removed since it was opened: the next request opens it again.
+            _opened = null;
+            throw;
+        }
+
+        var neighbours = new NearestRow[Math.Min(options.Neighbours, nearest.Count)];
+        for (var i = 0; i < neighbours.Length; i++)
+        {
+            neighbours[i] = new NearestRow(nearest[i].Path, nearest[i].Label, nearest[i].Distance);
+        }
+
+        var votes = LabelVote.Tally(neighbours, top);
+        var labels = new LabelScore[votes.Count];
+        for (var i = 0; i < labels.Length; i++)
+        {
+            labels[i] = new LabelScore(votes[i].Label, votes[i].Score, votes[i].Votes);
+        }
+
         LogClassified(output, votes.Count > 0 ? votes[0].Label : "", clock.Elapsed.TotalMilliseconds);
         return new ClassifyResult(
             ClassifyProblem.None,
             null,
-            votes.Select(v => new LabelScore(v.Label, v.Score, v.Votes)).ToList(),
-            nearest.Take(top).ToList(),
+            labels,
+            nearest.Count > top ? nearest.Take(top).ToList() : nearest,
             query.Length,
-            summary.Rows,
+            opened.Summary.Rows,
             clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>The output's index and PCA model, as kept from an earlier request when recent enough; only a found output whose model matches its index is kept.</summary>
+    private async Task<Opened> OpenAsync(string output, ClassifyOptions options)
+    {
+        var opened = _opened;
+        if (opened is not null && opened.Output == output && DateTime.UtcNow - opened.OpenedUtc < options.RecheckInterval)
+        {
+            return opened;
+        }
+
+        var index = GrainFactory.GetGrain<IOutputIndexGrain>(output);
+        var openedUtc = DateTime.UtcNow;
+        var summary = await index.Open();
+        if (!summary.Found)
+        {
+            _opened = null;
+            return new Opened(output, index, summary, null, openedUtc);
+        }
+
+        var projector = await models.GetProjectorAsync(StorageLocation.Parse(output));
+        opened = new Opened(output, index, summary, projector, openedUtc);
+        // A model and an index of different dimensions were read either side of a rewrite: used once, the search
+        // says so, and the next request reads both again.
+        _opened = projector.Model.K == summary.Dimensions ? opened : null;
+        return opened;
+    }
+
+    private sealed record Opened(string Output, IOutputIndexGrain Index, IndexSummary Summary, PcaProjector? Projector, DateTime OpenedUtc);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Classified a photo against {Output}: {Label} in {Milliseconds:F1} ms")]
     private partial void LogClassified(string output, string label, double milliseconds);

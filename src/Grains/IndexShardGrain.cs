@@ -31,7 +31,15 @@ public sealed partial class IndexShardGrain(
     public async Task<IReadOnlyList<NearestImage>> Search(IndexShardSpec spec, float[] query, int count)
     {
         var index = await IndexAsync(spec);
-        return index.Search(query, count).Select(r => new NearestImage(r.Path, r.Label, r.Distance)).ToList();
+        var nearest = index.SearchRows(query, count);
+        var found = new NearestImage[nearest.Count];
+        for (var i = 0; i < found.Length; i++)
+        {
+            var row = index.Row(nearest.RowAt(i));
+            found[i] = new NearestImage(row.Path, row.Label, MathF.Sqrt(nearest.DistanceAt(i)));
+        }
+
+        return found;
     }
 
     public async Task<bool> Contains(IndexShardSpec spec, string path) => (await IndexAsync(spec)).Contains(path);

@@ -36,7 +36,23 @@ public sealed partial class OutputIndexGrain(
             throw new InvalidOperationException(loaded.Summary.Problem);
         }
 
-        var answers = await Task.WhenAll(loaded.Shards.Select(s => AskAsync(s, shard => shard.Grain.Search(shard.Spec, query, count))));
+        IReadOnlyList<NearestImage>[] answers;
+        if (loaded.Shards.Count == 1)
+        {
+            // The common case of one shard: its answer is the merge's whenever its ties are already in path order.
+            var only = await AskAsync(loaded.Shards[0], shard => shard.Grain.Search(shard.Spec, query, count));
+            if (InMergeOrder(only))
+            {
+                return only;
+            }
+
+            answers = [only];
+        }
+        else
+        {
+            answers = await Task.WhenAll(loaded.Shards.Select(s => AskAsync(s, shard => shard.Grain.Search(shard.Spec, query, count))));
+        }
+
         return NearestMerge.Merge(answers.Select(a => a.Select(n => new NearestRow(n.Path, n.Label, n.Distance)).ToList()), count)
             .Select(n => new NearestImage(n.Path, n.Label, n.Distance))
             .ToList();
@@ -124,6 +140,21 @@ public sealed partial class OutputIndexGrain(
         }
 
         return await _loading!;
+    }
+
+    /// <summary>Whether the rows are ordered as <see cref="NearestMerge"/> orders them: by distance, ties by path.</summary>
+    private static bool InMergeOrder(IReadOnlyList<NearestImage> rows)
+    {
+        for (var i = 1; i < rows.Count; i++)
+        {
+            var (previous, next) = (rows[i - 1], rows[i]);
+            if (previous.Distance > next.Distance || (previous.Distance == next.Distance && string.CompareOrdinal(previous.Path, next.Path) > 0))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static async Task<string?> GenerationAsync(IObjectStore store)

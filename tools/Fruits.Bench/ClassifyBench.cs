@@ -15,7 +15,7 @@ namespace Fruits.Bench;
 /// `fruits-bench --classify OUTPUT`: the classifier against bare inference, in one run. One photo over HTTP
 /// (sequential requests to `fruits serve`) against one bare ONNX run of a pre-decoded tensor; 8 concurrent clients
 /// against the ONNX ceiling (one single-threaded session per core); and exact search alone over the output's rows
-/// repeated to 1,000,000.
+/// repeated to 1,000,000, query by query against a plain scan of every whole row, whose answers it must equal.
 /// </summary>
 public static class ClassifyBench
 {
@@ -103,9 +103,86 @@ public static class ClassifyBench
             var index = new ExactIndex(k, matrix, Enumerable.Range(0, SearchRows).Select(r => rows[r % rows.Count].Label).ToList(), Enumerable.Range(0, SearchRows).Select(r => rows[r % rows.Count].Path + "#" + r.ToString(CultureInfo.InvariantCulture)).ToList());
             var random = new Random(1);
             var queries = Enumerable.Range(0, 200).Select(i => rows[i % rows.Count].PcaFeatures.Select(v => v + (float)(random.NextDouble() - 0.5) * 0.1f).ToArray()).ToList();
-            var q = 0;
-            var search = Time(() => index.Search(queries[q++ % queries.Count], 10), warmup: 5, seconds / 4);
-            Print($"    exact search over {SearchRows:N0} rows of {k} dimensions, top 10: p50 {search.P50:F2} ms, p99 {search.P99:F2} ms ({index.BytesPerRow():F0} bytes a row)");
+            // Each query also goes to a plain scan of every whole row (the search before rows were kept in blocks),
+            // alternately, so both see the same machine; the answers must agree row for row.
+            var width = System.Numerics.Vector<float>.Count;
+            var stride = (k + width - 1) / width * width;
+            var whole = new float[(long)SearchRows * stride];
+            for (var r = 0; r < SearchRows; r++)
+            {
+                matrix.AsSpan(r * k, k).CopyTo(whole.AsSpan(r * stride));
+            }
+
+            NearestList WholeRows(float[] query)
+            {
+                var padded = new float[stride];
+                query.CopyTo(padded, 0);
+                var slices = Math.Min(Environment.ProcessorCount, SearchRows / (ExactIndex.ParallelRows / 4));
+                var found = new NearestList[slices];
+                Parallel.For(0, slices, part =>
+                {
+                    found[part] = new NearestList(10);
+                    for (int r = (int)((long)SearchRows * part / slices), end = (int)((long)SearchRows * (part + 1) / slices); r < end; r++)
+                    {
+                        found[part].Offer(ExactIndex.SquaredDistance(padded, whole.AsSpan(r * stride, stride)), r);
+                    }
+                });
+                var merged = new NearestList(10);
+                foreach (var slice in found)
+                {
+                    merged.OfferAll(slice);
+                }
+
+                return merged;
+            }
+
+            // Halfway between two rows of different labels no row is near: the harder case of a photo unlike any
+            // indexed one, where fewer rows are decided by their first components.
+            var between = Enumerable.Range(0, 200).Select(i =>
+            {
+                var (a, b) = (rows[random.Next(rows.Count)], rows[random.Next(rows.Count)]);
+                return a.PcaFeatures.Zip(b.PcaFeatures, (x, y) => (x + y) / 2).ToArray();
+            }).ToList();
+            var differing = 0;
+            (Latencies Blocks, Latencies Whole) Compare(List<float[]> asked)
+            {
+                var q = 0;
+                var blocks = new List<double>();
+                var plain = new List<double>();
+                var timer = Stopwatch.StartNew();
+                while (timer.Elapsed.TotalSeconds < seconds / 4 || blocks.Count < 50)
+                {
+                    var query = asked[q++ % asked.Count];
+                    var start = Stopwatch.GetTimestamp();
+                    var found = index.SearchRows(query, 10);
+                    blocks.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    start = Stopwatch.GetTimestamp();
+                    var expected = WholeRows(query);
+                    plain.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    for (var i = 0; i < expected.Count; i++)
+                    {
+                        if (found.RowAt(i) != expected.RowAt(i) || found.DistanceAt(i) != expected.DistanceAt(i))
+                        {
+                            differing++;
+                            break;
+                        }
+                    }
+                }
+
+                return (Summarize(blocks), Summarize(plain));
+            }
+
+            for (var warm = 0; warm < 5; warm++)
+            {
+                index.Search(queries[warm], 10);
+                WholeRows(queries[warm]);
+            }
+
+            var (search, wholeSearch) = Compare(queries);
+            Print($"    exact search over {SearchRows:N0} rows of {k} dimensions, top 10: p50 {search.P50:F2} ms, p99 {search.P99:F2} ms ({index.BytesPerRow():F0} bytes a row); every whole row scanned: p50 {wholeSearch.P50:F2} ms, p99 {wholeSearch.P99:F2} ms");
+            var (far, wholeFar) = Compare(between);
+            Print($"    exact search as above, queries halfway between two rows: p50 {far.P50:F2} ms, p99 {far.P99:F2} ms; every whole row scanned: p50 {wholeFar.P50:F2} ms, p99 {wholeFar.P99:F2} ms");
+            Print($"    answers differing from the whole-row scan: {differing} of {search.Count + far.Count} queries");
 
             if (report is not null)
             {
@@ -131,6 +208,11 @@ public static class ClassifyBench
                     search_rows = SearchRows,
                     search_p50_ms = search.P50,
                     search_p99_ms = search.P99,
+                    search_whole_rows_p50_ms = wholeSearch.P50,
+                    search_between_p50_ms = far.P50,
+                    search_between_p99_ms = far.P99,
+                    search_between_whole_rows_p50_ms = wholeFar.P50,
+                    search_answers_differing = differing,
                     bytes_per_row = index.BytesPerRow(),
                 }));
             }

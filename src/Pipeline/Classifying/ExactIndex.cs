@@ -5,20 +5,36 @@ using System.Runtime.InteropServices;
 namespace Fruits.Pipeline.Classifying;
 
 /// <summary>
-/// Rows of PCA features held as one contiguous row-major block, searched exhaustively with SIMD. Exhaustive search
-/// is exact, needs no build step and, at the few dozen dimensions a job keeps, scans a million rows in milliseconds
-/// (docs/BENCHMARKS.md), so no approximate index is needed. Immutable after construction: thread-safe.
+/// Rows of PCA features searched exhaustively with SIMD. Exhaustive search is exact, needs no build step and, at
+/// the few dozen dimensions a job keeps, scans a million rows in milliseconds (docs/BENCHMARKS.md), so no
+/// approximate index is needed. Immutable after construction: thread-safe.
 /// </summary>
+/// <remarks>
+/// PCA components come in decreasing variance, so most of a distance is in a row's first components. A row's
+/// features are kept in blocks, each block one contiguous array over all rows: the first
+/// <see cref="BlockDimensions"/> components, the next <see cref="BlockDimensions"/>, then the rest. A scan reads
+/// every row's first block, and reads a row's next block only while the distance summed so far is still under the
+/// current k-th nearest. A partial sum of squares never exceeds the whole, so a skipped row could not have been
+/// among the nearest, and the answer (rows, distances, tie order) is the one a scan of every whole row gives;
+/// at k = 61 the first block is an eighth of the bytes, and most rows are decided by it.
+/// </remarks>
 public sealed class ExactIndex
 {
-    private readonly float[] _rows;
-    private readonly int _stride;
+    /// <summary>
+    /// Components in each of the first two blocks: one SIMD vector (on AVX2), so the first block, which every
+    /// row is read for, is as small as a block can be; the second spares most of the remaining rows their tails.
+    /// </summary>
+    public const int BlockDimensions = 8;
+
+    private readonly float[][] _blocks;
+    private readonly int[] _strides;
+    private readonly int _paddedLength;
     private readonly int[] _labelIds;
     private readonly string[] _labels;
     private readonly string[] _paths;
     private readonly HashSet<string> _pathSet;
 
-    /// <param name="rows">Count x <paramref name="dimension"/> floats, row-major; kept, not copied.</param>
+    /// <param name="rows">Count x <paramref name="dimension"/> floats, row-major; copied into the blocks.</param>
     public ExactIndex(int dimension, float[] rows, IReadOnlyList<string> labels, IReadOnlyList<string> paths)
     {
         ArgumentNullException.ThrowIfNull(rows);
@@ -31,20 +47,38 @@ public sealed class ExactIndex
         }
 
         Dimension = dimension;
-        // Rows padded with zeros to whole SIMD vectors: no scalar tail per row, and the padding adds nothing to a distance.
-        _stride = (dimension + Vector<float>.Count - 1) / Vector<float>.Count * Vector<float>.Count;
-        if (_stride == dimension)
+        // Each block is padded with zeros to whole SIMD vectors: no scalar remainder per row, and the padding adds
+        // nothing to a distance. Only the last block has padding, and a row of few components (a small k) has
+        // fewer blocks.
+        var width = Vector<float>.Count;
+        var blockWidth = (BlockDimensions + width - 1) / width * width;
+        var widths = new List<int>();
+        for (var start = 0; start < dimension; start += blockWidth)
         {
-            _rows = rows;
-        }
-        else
-        {
-            _rows = new float[labels.Count * _stride];
-            for (var r = 0; r < labels.Count; r++)
+            widths.Add(widths.Count < 2 ? Math.Min(blockWidth, dimension - start) : dimension - start);
+            if (widths.Count == 3)
             {
-                rows.AsSpan(r * dimension, dimension).CopyTo(_rows.AsSpan(r * _stride));
+                break;
             }
         }
+
+        var count = labels.Count;
+        _blocks = new float[widths.Count][];
+        _strides = new int[widths.Count];
+        var first = 0;
+        for (var b = 0; b < widths.Count; b++)
+        {
+            _strides[b] = (widths[b] + width - 1) / width * width;
+            var block = _blocks[b] = new float[(long)count * _strides[b]];
+            for (var r = 0; r < count; r++)
+            {
+                rows.AsSpan((r * dimension) + first, widths[b]).CopyTo(block.AsSpan(r * _strides[b]));
+            }
+
+            first += widths[b];
+        }
+
+        _paddedLength = _strides.Sum();
 
         _paths = [.. paths];
         _pathSet = new HashSet<string>(_paths, StringComparer.Ordinal);
@@ -93,14 +127,34 @@ public sealed class ExactIndex
         }
 
         const int setEntry = 24;
-        return (_stride * sizeof(float)) + sizeof(int) + setEntry + ((double)pathBytes / Count);
+        return (_paddedLength * sizeof(float)) + sizeof(int) + setEntry + ((double)pathBytes / Count);
     }
 
     public bool Contains(string path) => _pathSet.Contains(path);
 
+    /// <summary>The path and label of row <paramref name="row"/> (as numbered by <see cref="SearchRows"/>).</summary>
+    public (string Path, string Label) Row(int row) => (_paths[row], _labels[_labelIds[row]]);
+
     /// <summary>The <paramref name="count"/> rows nearest to <paramref name="query"/>, nearest first; ties keep row order.</summary>
     /// <remarks>A large index is scanned in one slice per core, each slice's nearest merged: a query's latency, not just throughput, scales with cores.</remarks>
     public IReadOnlyList<NearestRow> Search(ReadOnlySpan<float> query, int count)
+    {
+        var nearest = SearchRows(query, count);
+        var found = new NearestRow[nearest.Count];
+        for (var i = 0; i < found.Length; i++)
+        {
+            var (path, label) = Row(nearest.RowAt(i));
+            found[i] = new NearestRow(path, label, MathF.Sqrt(nearest.DistanceAt(i)));
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> rows nearest to <paramref name="query"/> as row numbers (in the order the rows
+    /// were given) and squared distances, nearest first; ties keep row order.
+    /// </summary>
+    public NearestList SearchRows(ReadOnlySpan<float> query, int count)
     {
         if (query.Length != Dimension)
         {
@@ -108,75 +162,90 @@ public sealed class ExactIndex
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        count = Math.Min(count, Count);
-        if (count == 0)
+        count = Math.Min(count, Math.Max(Count, 1));
+        // The query laid out as the blocks are: each block's components followed by its padding.
+        var padded = new float[_paddedLength];
+        for (int b = 0, from = 0, to = 0; b < _strides.Length; to += _strides[b], b++)
         {
-            return [];
+            var take = Math.Min(_strides[b], Dimension - from);
+            query.Slice(from, take).CopyTo(padded.AsSpan(to));
+            from += take;
         }
 
-        var padded = new float[_stride];
-        query.CopyTo(padded);
         var slices = Count >= ParallelRows ? Math.Min(Environment.ProcessorCount, Count / (ParallelRows / 4)) : 1;
-        var found = new (float Distance, int Row)[slices][];
-        if (slices == 1)
+        if (slices <= 1)
         {
-            found[0] = Scan(padded, count, 0, Count);
-        }
-        else
-        {
-            Parallel.For(0, slices, s => found[s] = Scan(padded, count, (int)((long)Count * s / slices), (int)((long)Count * (s + 1) / slices)));
+            var nearest = new NearestList(count);
+            Scan(padded, nearest, 0, Count);
+            return nearest;
         }
 
-        return found.SelectMany(f => f)
-            .Where(f => f.Row >= 0)
-            .OrderBy(f => f.Distance)
-            .ThenBy(f => f.Row)
-            .Take(count)
-            .Select(f => new NearestRow(_paths[f.Row], _labels[_labelIds[f.Row]], MathF.Sqrt(f.Distance)))
-            .ToList();
+        var found = new NearestList[slices];
+        Parallel.For(0, slices, s =>
+        {
+            found[s] = new NearestList(count);
+            Scan(padded, found[s], (int)((long)Count * s / slices), (int)((long)Count * (s + 1) / slices));
+        });
+
+        // Slices hold ascending row ranges: merged in slice order, ties stay in row order.
+        var merged = new NearestList(count);
+        foreach (var slice in found)
+        {
+            merged.OfferAll(slice);
+        }
+
+        return merged;
     }
 
     /// <summary>Rows from which a query is scanned in parallel slices.</summary>
     public const int ParallelRows = 65_536;
 
-    private (float Distance, int Row)[] Scan(float[] query, int count, int first, int end)
+    /// <summary>
+    /// Offers rows [<paramref name="first"/>, <paramref name="end"/>) to <paramref name="nearest"/> in row order. The
+    /// distance is summed lane by lane over the first block's vectors, then the next block's, in the order a scan
+    /// of the whole padded row sums them, so a row's distance is the same to the bit however many blocks were
+    /// needed; a lane's running sum only grows, so the sum over the blocks read so far is a lower bound of the row's.
+    /// </summary>
+    private void Scan(float[] query, NearestList nearest, int first, int end)
     {
-        var bestDistance = new float[count];
-        var bestRow = new int[count];
-        Array.Fill(bestDistance, float.PositiveInfinity);
-        Array.Fill(bestRow, -1);
-        var worst = float.PositiveInfinity;
-        var rows = _rows.AsSpan();
-        var q = query.AsSpan();
+        var width = Vector<float>.Count;
+        ref var q = ref MemoryMarshal.GetArrayDataReference(query);
+        ref var head = ref MemoryMarshal.GetArrayDataReference(_blocks[0]);
+        var headStride = _strides[0];
+        var headVectors = headStride / width;
+        var bound = nearest.Bound;
         for (var r = first; r < end; r++)
         {
-            var d = SquaredDistance(q, rows.Slice(r * _stride, _stride));
-            if (d >= worst)
+            ref var row = ref Unsafe.Add(ref head, (nint)r * headStride);
+            var sum = Vector<float>.Zero;
+            for (var v = 0; v < headVectors; v++)
             {
-                continue;
+                var diff = Vector.LoadUnsafe(ref row, (nuint)(v * width)) - Vector.LoadUnsafe(ref q, (nuint)(v * width));
+                sum += diff * diff;
             }
 
-            // Insertion into the short sorted list; a row replaces the current worst.
-            var i = count - 1;
-            while (i > 0 && bestDistance[i - 1] > d)
+            var distance = Vector.Sum(sum);
+            var offset = headStride;
+            for (var b = 1; b < _blocks.Length && distance < bound; b++)
             {
-                bestDistance[i] = bestDistance[i - 1];
-                bestRow[i] = bestRow[i - 1];
-                i--;
+                var stride = _strides[b];
+                ref var rest = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_blocks[b]), (nint)r * stride);
+                ref var qRest = ref Unsafe.Add(ref q, offset);
+                for (var v = 0; v < stride / width; v++)
+                {
+                    var diff = Vector.LoadUnsafe(ref rest, (nuint)(v * width)) - Vector.LoadUnsafe(ref qRest, (nuint)(v * width));
+                    sum += diff * diff;
+                }
+
+                distance = Vector.Sum(sum);
+                offset += stride;
             }
 
-            bestDistance[i] = d;
-            bestRow[i] = r;
-            worst = bestDistance[count - 1];
+            if (distance < bound && nearest.Offer(distance, r))
+            {
+                bound = nearest.Bound;
+            }
         }
-
-        var result = new (float, int)[count];
-        for (var i = 0; i < count; i++)
-        {
-            result[i] = (bestDistance[i], bestRow[i]);
-        }
-
-        return result;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

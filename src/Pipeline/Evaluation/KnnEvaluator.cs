@@ -139,40 +139,17 @@ public sealed class KnnEvaluator(int folds = 5, int neighbours = 10, int maxQuer
         {
             var row = queries[q];
             var query = rows.AsSpan(row * stride, dimensions);
-            var bestDistance = new float[neighbours];
-            var bestRow = new int[neighbours];
-            Array.Fill(bestDistance, float.PositiveInfinity);
-            var worst = float.PositiveInfinity;
-            var found = 0;
+            var best = new NearestList(neighbours);
             for (var r = 0; r < labels.Count; r++)
             {
-                if (fold[r] == fold[row])
+                if (fold[r] != fold[row])
                 {
-                    continue;
+                    best.Offer(ExactIndex.SquaredDistance(query, rows.AsSpan(r * stride, dimensions)), r);
                 }
-
-                var d = ExactIndex.SquaredDistance(query, rows.AsSpan(r * stride, dimensions));
-                if (d >= worst)
-                {
-                    continue;
-                }
-
-                var i = neighbours - 1;
-                while (i > 0 && bestDistance[i - 1] > d)
-                {
-                    bestDistance[i] = bestDistance[i - 1];
-                    bestRow[i] = bestRow[i - 1];
-                    i--;
-                }
-
-                bestDistance[i] = d;
-                bestRow[i] = r;
-                worst = bestDistance[neighbours - 1];
-                found++;
             }
 
-            var nearest = Enumerable.Range(0, Math.Min(found, neighbours))
-                .Select(i => new NearestRow("", names[ids[bestRow[i]]], MathF.Sqrt(bestDistance[i])))
+            var nearest = Enumerable.Range(0, best.Count)
+                .Select(i => new NearestRow("", names[ids[best.RowAt(i)]], MathF.Sqrt(best.DistanceAt(i))))
                 .ToList();
             predicted[q] = nearest.Count == 0 ? -1 : labelIds[LabelVote.Tally(nearest, 1)[0].Label];
         });
