@@ -240,15 +240,18 @@ public static class FeatureParts
             }
 
             var rows = Rows + table.Count;
-            if (_features.Length < rows * _dimension)
+            if (_features.Length < rows * _dimension || Pca.Length < rows * k || Levels.Length < 2 * rows * Math.Max(_dimension, k))
             {
                 // Doubling up to a whole group: a small part never pays for a full group's arrays.
-                var capacity = Math.Max(rows, Math.Min(rowGroupRows, 2 * (_features.Length / _dimension)));
-                Array.Resize(ref _features, capacity * _dimension);
+                var capacity = Math.Max(rows, Math.Min(rowGroupRows, 2 * Rows));
+                Array.Resize(ref _features, Math.Max(_features.Length, capacity * _dimension));
                 var grown = Pca;
-                Array.Resize(ref grown, capacity * k);
+                Array.Resize(ref grown, Math.Max(Pca.Length, capacity * k));
                 Pca = grown;
-                Levels = new int[2 * capacity * Math.Max(_dimension, k)];
+                if (Levels.Length < 2 * capacity * Math.Max(_dimension, k))
+                {
+                    Levels = new int[2 * capacity * Math.Max(_dimension, k)];
+                }
             }
 
             table.FeatureBlock.CopyTo(_features.AsSpan(Rows * _dimension));
