@@ -141,6 +141,11 @@ public sealed partial class FeaturizerGrain(
 
         var table = new FeatureTable(paths, labels, features, OnnxFeaturizer.FeatureLength);
 
+        // The batch's moments are pure CPU and need nothing from storage, so they are computed while the parts are
+        // written and synced, and merged only once the features part is durable (below).
+        var buffer = _statistics ??= new MomentStatisticsBuffer(OnnxFeaturizer.FeatureLength);
+        var statistics = table.Count > 0 ? Task.Run(() => buffer.Compute(table.FeatureBlock, table.Count)) : null;
+
         // Runs while the batch's parts are written; the store is a cache, so a failed write costs a later job time only.
         var stored = featureStore is { } target && missHashes.Count > 0
             ? StoreMissesAsync(request, target.Store, target.Index, missHashes, missRows, features)
@@ -150,24 +155,34 @@ public sealed partial class FeaturizerGrain(
         // truth, so a merged batch always has its features on storage. The errors part comes first (or a stale
         // one from an earlier attempt goes) and the features part last, carrying the batch's commit in its footer:
         // a features part that reads is a batch whose every image is accounted for.
-        if (errors.Count > 0)
+        try
         {
-            await ParquetParts.WriteAsync(output, OutputLayout.ErrorsPart(request.BatchIndex), errors);
-        }
-        else if (await output.ExistsAsync(OutputLayout.ErrorsPart(request.BatchIndex)))
-        {
-            await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
-        }
+            if (errors.Count > 0)
+            {
+                await ParquetParts.WriteAsync(output, OutputLayout.ErrorsPart(request.BatchIndex), errors);
+            }
+            else if (await output.ExistsAsync(OutputLayout.ErrorsPart(request.BatchIndex)))
+            {
+                await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
+            }
 
-        await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, new BatchCommit(images.Count, table.Count, errors.Count, reused));
-        await stored;
+            await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, new BatchCommit(images.Count, table.Count, errors.Count, reused));
+            await stored;
+        }
+        finally
+        {
+            // The buffer and the features it reads are this activation's, reused by its next batch.
+            if (statistics is not null)
+            {
+                await statistics.ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
 
         // Merged into this silo's running partial, which the job collects once at fit time; the buffer is
         // free again as soon as the merge returns.
-        _statistics ??= new MomentStatisticsBuffer(OnnxFeaturizer.FeatureLength);
-        if (table.Count > 0)
+        if (statistics is not null)
         {
-            siloStatistics.Add(request.JobId, request.BatchIndex, _statistics.Compute(table.FeatureBlock, table.Count));
+            siloStatistics.Add(request.JobId, request.BatchIndex, await statistics);
         }
 
         LogBatchFeaturized(request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);

@@ -14,6 +14,7 @@ namespace Fruits.Grains;
 /// </summary>
 public sealed class JobOutput(IObjectStore store)
 {
+    private const int ManifestWritesInFlight = 16;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Files a finished job writes at the output's top level under fixed names.</summary>
@@ -177,25 +178,50 @@ public sealed class JobOutput(IObjectStore store)
         var current = new List<ImageEntry>(batchSize);
         var images = 0;
         var batches = 0;
-        await foreach (var image in new ImageLister().ListAsync(input, cancellationToken))
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes($"{image.Key}\n{image.Version}\n"));
-            labels.Add(image.Label);
-            current.Add(image);
-            images++;
-            if (current.Count == batchSize)
-            {
-                await BatchManifest.WriteAsync(store, batches++, current, cancellationToken);
-                current.Clear();
-            }
-        }
 
-        if (current.Count > 0)
+        // A manifest's write is mostly the wait for its sync; a few in flight keep the listing from waiting on each
+        // in turn. Every one is written before the listing returns, so the plan is still written after them all.
+        var writes = new Queue<Task>();
+        try
         {
-            await BatchManifest.WriteAsync(store, batches++, current, cancellationToken);
+            await foreach (var image in new ImageLister().ListAsync(input, cancellationToken))
+            {
+                hash.AppendData(Encoding.UTF8.GetBytes($"{image.Key}\n{image.Version}\n"));
+                labels.Add(image.Label);
+                current.Add(image);
+                images++;
+                if (current.Count == batchSize)
+                {
+                    await WriteManifestAsync(writes, batches++, current, cancellationToken);
+                    current = new List<ImageEntry>(batchSize);
+                }
+            }
+
+            if (current.Count > 0)
+            {
+                await WriteManifestAsync(writes, batches++, current, cancellationToken);
+            }
+
+            await Task.WhenAll(writes);
+        }
+        catch
+        {
+            // No write of this listing may land after it has failed.
+            await Task.WhenAll(writes).ContinueWith(static _ => { }, TaskScheduler.Default);
+            throw;
         }
 
         return new ListingResult(images, batches, labels.Count, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    private async Task WriteManifestAsync(Queue<Task> writes, int batch, IReadOnlyList<ImageEntry> images, CancellationToken cancellationToken)
+    {
+        if (writes.Count >= ManifestWritesInFlight)
+        {
+            await writes.Dequeue();
+        }
+
+        writes.Enqueue(Task.Run(() => BatchManifest.WriteAsync(store, batch, images, cancellationToken), cancellationToken));
     }
 
     /// <summary>Merges the per-batch error parts into errors.parquet (or removes a stale one when no image failed).</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -19,6 +20,10 @@ public sealed partial class ProjectorGrain(
     private const int PointsPerBatch = 64;
     private const int MaxPoints = 20_000;
 
+    // Batches read and projected ahead of the one being written: enough to keep every core busy while a row
+    // group is encoded, a few megabytes in all.
+    private const int ReadAhead = 16;
+
     public async Task<BatchResult> Project(ProjectRequest request)
     {
         using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
@@ -28,24 +33,57 @@ public sealed partial class ProjectorGrain(
         var k = projector.Model.K;
         var batches = request.Batches ?? [request.BatchIndex];
 
-        // The part's batches are read and projected in parallel; the part is written once, whole.
-        var blocks = await Task.WhenAll(batches.Select(batch => Task.Run(async () =>
-        {
-            var table = await FeatureParts.ReadAsync(output, OutputLayout.FeaturesPart(batch));
-            var projected = new float[table.Count * k];
-            projector.Project(table.FeatureBlock, table.Count, projected);
-            return (Table: table, Pca: projected);
-        })));
-        await FeatureParts.WriteProjectedAsync(output, OutputLayout.OutputPart(request.BatchIndex), blocks, k, Math.Max(1, request.RowGroupRows));
-
-        // A few points per batch are plenty for the PC1/PC2 picture and keep the reply small.
-        var points = blocks.SelectMany(b => Enumerable.Range(0, Math.Min(PointsPerBatch, b.Table.Count))
-            .Select(i => new ScatterPointData(b.Pca[i * k], k > 1 ? b.Pca[(i * k) + 1] : 0f, b.Table.Labels[i])))
-            .Take(MaxPoints)
-            .ToList();
-        var rows = blocks.Sum(b => b.Table.Count);
+        // The part's batches are read and projected a few at a time ahead of the writer, which streams each row
+        // group to storage as soon as it is cut: a part's memory is a row group and the read-ahead, not the part.
+        var points = new List<ScatterPointData>();
+        var rows = 0;
+        await FeatureParts.WriteProjectedAsync(output, OutputLayout.OutputPart(request.BatchIndex), ProjectInOrderAsync(output, projector, batches), k, Math.Max(1, request.RowGroupRows));
         LogProjected(request.JobId, request.BatchIndex, rows);
         return new BatchResult(request.BatchIndex, rows, 0, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds, points);
+
+        async IAsyncEnumerable<(FeatureTable Table, float[] Pca)> ProjectInOrderAsync(IObjectStore store, PcaProjector model, IReadOnlyList<int> parts)
+        {
+            var pending = new Queue<Task<(FeatureTable Table, float[] Pca)>>();
+            var next = 0;
+            try
+            {
+                while (next < parts.Count || pending.Count > 0)
+                {
+                    while (next < parts.Count && pending.Count < ReadAhead)
+                    {
+                        var batch = parts[next++];
+                        pending.Enqueue(Task.Run(() => ReadAndProjectAsync(store, model, batch)));
+                    }
+
+                    var block = await pending.Dequeue();
+
+                    // A few points per batch are plenty for the PC1/PC2 picture and keep the reply small.
+                    for (var i = 0; i < Math.Min(PointsPerBatch, block.Table.Count) && points.Count < MaxPoints; i++)
+                    {
+                        points.Add(new ScatterPointData(block.Pca[i * k], k > 1 ? block.Pca[(i * k) + 1] : 0f, block.Table.Labels[i]));
+                    }
+
+                    rows += block.Table.Count;
+                    yield return block;
+                }
+            }
+            finally
+            {
+                // A writer that failed stops asking; the reads already started are let finish, not left unobserved.
+                while (pending.TryDequeue(out var abandoned))
+                {
+                    await abandoned.ContinueWith(t => t.Exception, TaskScheduler.Default);
+                }
+            }
+        }
+    }
+
+    private static async Task<(FeatureTable Table, float[] Pca)> ReadAndProjectAsync(IObjectStore store, PcaProjector projector, int batch)
+    {
+        var table = await FeatureParts.ReadAsync(store, OutputLayout.FeaturesPart(batch));
+        var projected = new float[table.Count * projector.Model.K];
+        projector.Project(table.FeatureBlock, table.Count, projected);
+        return (table, projected);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} part {BatchIndex}: projected {Rows} rows")]

@@ -134,38 +134,45 @@ public static class FeatureParts
     /// A final part made of several batches' rows (each table with its projection, <paramref name="k"/> wide), in
     /// order, cut into row groups of about <paramref name="rowGroupRows"/> rows (whole tables; at least one a group).
     /// </summary>
-    public static async Task WriteProjectedAsync(IObjectStore store, string key, IReadOnlyList<(FeatureTable Table, float[] Pca)> blocks, int k, int rowGroupRows, CancellationToken cancellationToken = default)
+    public static Task WriteProjectedAsync(IObjectStore store, string key, IReadOnlyList<(FeatureTable Table, float[] Pca)> blocks, int k, int rowGroupRows, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        return WriteProjectedAsync(store, key, blocks.ToAsyncEnumerable(), k, rowGroupRows, cancellationToken);
+    }
+
+    /// <summary>
+    /// As the overload above, but the blocks arrive one after another and the part is streamed to the store: only
+    /// the row group being cut is held, so a part of a hundred megabytes never sits in memory whole. The row groups
+    /// are the same as when every block is given at once: a group takes a block, then each next block while the
+    /// group stays within <paramref name="rowGroupRows"/>.
+    /// </summary>
+    public static async Task WriteProjectedAsync(IObjectStore store, string key, IAsyncEnumerable<(FeatureTable Table, float[] Pca)> blocks, int k, int rowGroupRows, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(blocks);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rowGroupRows);
         var fields = OutputSchema.GetDataFields();
-        using var buffer = new MemoryStream();
-        await using (var writer = await ParquetWriter.CreateAsync(OutputSchema, buffer, Options, cancellationToken: cancellationToken))
+        await store.WriteStreamingAsync(key, async (stream, token) =>
         {
-            var next = 0;
-            while (next < blocks.Count)
+            await using var writer = await ParquetWriter.CreateAsync(OutputSchema, stream, Options, cancellationToken: token);
+            var group = new RowGroupBuffer(k, rowGroupRows);
+            await foreach (var block in blocks.WithCancellation(token))
             {
-                var take = 1;
-                var rows = blocks[next].Table.Count;
-                while (next + take < blocks.Count && rows + blocks[next + take].Table.Count <= rowGroupRows)
+                if (group.Rows > 0 && group.Rows + block.Table.Count > rowGroupRows)
                 {
-                    rows += blocks[next + take++].Table.Count;
+                    await WriteGroupAsync(writer, fields, group.ToTable(), group.Pca, k, group.Levels, token);
+                    group.Clear();
                 }
 
-                var (table, pca) = Concatenate(blocks.Skip(next).Take(take).ToList(), k);
-                if (pca.Length < (long)table.Count * k)
-                {
-                    throw new ArgumentException($"{table.Count} rows of {k} components need {table.Count * k} floats, got {pca.Length}.", nameof(blocks));
-                }
-
-                await WriteGroupAsync(writer, fields, table, pca, k, cancellationToken);
-                next += take;
+                group.Add(block.Table, block.Pca);
             }
-        }
 
-        await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+            if (group.Rows > 0)
+            {
+                await WriteGroupAsync(writer, fields, group.ToTable(), group.Pca, k, group.Levels, token);
+            }
+        }, cancellationToken);
     }
 
     private static async Task WriteAsync(IObjectStore store, string key, ParquetSchema schema, FeatureTable table, float[]? pca, int k, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
@@ -180,60 +187,105 @@ public static class FeatureParts
                 writer.CustomMetadata = metadata;
             }
 
-            await WriteGroupAsync(writer, fields, table, pca, k, cancellationToken);
+            await WriteGroupAsync(writer, fields, table, pca, k, levels: null, cancellationToken);
         }
 
         await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
     }
 
-    private static async Task WriteGroupAsync(ParquetWriter writer, DataField[] fields, FeatureTable table, float[]? pca, int k, CancellationToken cancellationToken)
+    private static async Task WriteGroupAsync(ParquetWriter writer, DataField[] fields, FeatureTable table, float[]? pca, int k, int[]? levels, CancellationToken cancellationToken)
     {
         using var group = writer.CreateRowGroup();
         await group.WriteAsync(fields[0], table.Paths as IReadOnlyCollection<string> ?? [.. table.Paths], null);
         await group.WriteAsync(fields[1], table.Labels as IReadOnlyCollection<string> ?? [.. table.Labels], null);
-        await WriteListAsync(group, fields[2], table.Features, table.Count, table.Dimension, cancellationToken);
+        await WriteListAsync(group, fields[2], table.Features, table.Count, table.Dimension, levels, cancellationToken);
         if (pca is not null)
         {
-            await WriteListAsync(group, fields[3], pca, table.Count, k, cancellationToken);
+            await WriteListAsync(group, fields[3], pca, table.Count, k, levels, cancellationToken);
         }
     }
 
-    private static (FeatureTable Table, float[] Pca) Concatenate(IReadOnlyList<(FeatureTable Table, float[] Pca)> blocks, int k)
+    /// <summary>
+    /// The rows of the row group being cut, copied in as their blocks arrive into arrays kept from one group to the
+    /// next: a group's tens of megabytes are allocated once per part rather than once per group.
+    /// </summary>
+    private sealed class RowGroupBuffer(int k, int rowGroupRows)
     {
-        if (blocks.Count == 1)
-        {
-            return blocks[0];
-        }
+        private readonly List<string> _paths = [];
+        private readonly List<string> _labels = [];
+        private float[] _features = [];
+        private int _dimension;
 
-        var dimension = blocks[0].Table.Dimension;
-        var rows = blocks.Sum(b => b.Table.Count);
-        var features = new float[rows * dimension];
-        var pca = new float[rows * k];
-        var at = 0;
-        foreach (var (table, projected) in blocks)
+        public float[] Pca { get; private set; } = [];
+
+        /// <summary>Room for the definition and repetition levels of the group's features column (the widest).</summary>
+        public int[] Levels { get; private set; } = [];
+
+        public int Rows => _paths.Count;
+
+        public void Add(FeatureTable table, float[] pca)
         {
-            if (table.Dimension != dimension)
+            if (pca.Length < (long)table.Count * k)
             {
-                throw new ArgumentException($"tables of {dimension} and {table.Dimension} features cannot share a part", nameof(blocks));
+                throw new ArgumentException($"{table.Count} rows of {k} components need {table.Count * k} floats, got {pca.Length}.", nameof(pca));
             }
 
-            table.FeatureBlock.CopyTo(features.AsSpan(at * dimension));
-            projected.AsSpan(0, table.Count * k).CopyTo(pca.AsSpan(at * k));
-            at += table.Count;
+            if (Rows == 0)
+            {
+                _dimension = table.Dimension;
+            }
+            else if (table.Dimension != _dimension)
+            {
+                throw new ArgumentException($"tables of {_dimension} and {table.Dimension} features cannot share a part", nameof(table));
+            }
+
+            var rows = Rows + table.Count;
+            if (_features.Length < rows * _dimension || Pca.Length < rows * k || Levels.Length < 2 * rows * Math.Max(_dimension, k))
+            {
+                // Doubling up to a whole group: a small part never pays for a full group's arrays.
+                var capacity = Math.Max(rows, Math.Min(rowGroupRows, 2 * Rows));
+                Array.Resize(ref _features, Math.Max(_features.Length, capacity * _dimension));
+                var grown = Pca;
+                Array.Resize(ref grown, Math.Max(Pca.Length, capacity * k));
+                Pca = grown;
+                if (Levels.Length < 2 * capacity * Math.Max(_dimension, k))
+                {
+                    Levels = new int[2 * capacity * Math.Max(_dimension, k)];
+                }
+            }
+
+            table.FeatureBlock.CopyTo(_features.AsSpan(Rows * _dimension));
+            pca.AsSpan(0, table.Count * k).CopyTo(Pca.AsSpan(Rows * k));
+            _paths.AddRange(table.Paths);
+            _labels.AddRange(table.Labels);
         }
 
-        return (new FeatureTable(blocks.SelectMany(b => b.Table.Paths).ToList(), blocks.SelectMany(b => b.Table.Labels).ToList(), features, dimension), pca);
+        public FeatureTable ToTable() => new(_paths, _labels, _features, _dimension);
+
+        public void Clear()
+        {
+            _paths.Clear();
+            _labels.Clear();
+        }
     }
 
     /// <summary>A required list of required floats: every value is defined, and each row starts a new list (repetition 0).</summary>
-    internal static async Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, CancellationToken cancellationToken)
+    internal static Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, CancellationToken cancellationToken) =>
+        WriteListAsync(group, field, block, rows, width, levels: null, cancellationToken);
+
+    /// <param name="levels">
+    /// Scratch of at least 2 x rows x width for the levels, or null to rent it. A final part's row group passes its
+    /// own: the shared pool would keep a rented array of that size for good, one per thread that returned it.
+    /// </param>
+    private static async Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, int[]? levels, CancellationToken cancellationToken)
     {
         var values = rows * width;
-        var levels = ArrayPool<int>.Shared.Rent(values * 2);
+        var rented = levels is null || levels.Length < values * 2 ? ArrayPool<int>.Shared.Rent(values * 2) : null;
+        var scratch = rented ?? levels!;
         try
         {
-            var definition = levels.AsMemory(0, values);
-            var repetition = levels.AsMemory(values, values);
+            var definition = scratch.AsMemory(0, values);
+            var repetition = scratch.AsMemory(values, values);
             definition.Span.Fill(field.MaxDefinitionLevel);
             repetition.Span.Fill(field.MaxRepetitionLevel);
             for (var r = 0; r < rows; r++)
@@ -245,7 +297,10 @@ public static class FeatureParts
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(levels);
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
         }
     }
 

@@ -32,7 +32,9 @@ public static class ParquetParts
     internal static async Task<MemoryStream> ReadToMemoryAsync(IObjectStore store, string key, CancellationToken cancellationToken)
     {
         await using var source = await store.OpenReadAsync(key, cancellationToken);
-        var buffer = new MemoryStream();
+
+        // Sized at once where the length is known: growing by doubling leaves a trail of large garbage per part read.
+        var buffer = source.CanSeek && source.Length is > 0 and <= int.MaxValue ? new MemoryStream((int)source.Length) : new MemoryStream();
         await source.CopyToAsync(buffer, cancellationToken);
         buffer.Position = 0;
         return buffer;

@@ -46,6 +46,21 @@ public interface IObjectStore
     Task WriteAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Writes the object <paramref name="write"/> produces into the stream it is given, with the guarantees of
+    /// <see cref="WriteAsync"/>: nothing is visible under <paramref name="key"/> until <paramref name="write"/> has
+    /// returned and the whole object is durable. A store that can stage an object outside memory overrides this, so
+    /// an object of hundreds of megabytes is never held whole; the default holds it in memory and calls
+    /// <see cref="WriteAsync"/>.
+    /// </summary>
+    async Task WriteStreamingAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        using var buffer = new MemoryStream();
+        await write(buffer, cancellationToken);
+        await WriteAsync(key, buffer.GetBuffer().AsMemory(0, checked((int)buffer.Length)), cancellationToken);
+    }
+
+    /// <summary>
     /// Creates the object only if the key does not exist, atomically with its whole content; false when it exists.
     /// Of any number of concurrent callers for one key, exactly one gets true.
     /// </summary>

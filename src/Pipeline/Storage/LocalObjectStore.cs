@@ -9,6 +9,7 @@ namespace Fruits.Pipeline.Storage;
 /// </summary>
 public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
 {
+    private const int StreamingBufferBytes = 1024 * 1024;
     private const int NoSuchFile = 2; // ENOENT
     private const int PermissionDenied = 13; // EACCES
     private static readonly TimeSpan GuardWait = TimeSpan.FromSeconds(10);
@@ -210,6 +211,49 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
         }
     }
 
+    /// <summary>
+    /// Streams into a temporary file, synced, then renamed over the key, exactly as <see cref="WriteAsync"/> does.
+    /// What the producer throws comes out as it is: a failure reading its own inputs is not this key's write failing.
+    /// </summary>
+    public async Task WriteStreamingAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var path = DescribeKey(key);
+        Exception? produced = null;
+        try
+        {
+            var folder = Path.GetDirectoryName(path)!;
+            Directory.CreateDirectory(folder);
+            var temporary = await WriteTemporaryAsync("write", async (stream, token) =>
+            {
+                try
+                {
+                    await write(stream, token);
+                }
+                catch (Exception e)
+                {
+                    produced = e;
+                    throw;
+                }
+            }, StreamingBufferBytes, cancellationToken);
+            try
+            {
+                File.Move(temporary, path, overwrite: true);
+            }
+            catch
+            {
+                File.Delete(temporary);
+                throw;
+            }
+
+            UnixFileSystem.FsyncDirectory(folder);
+        }
+        catch (Exception e) when (!ReferenceEquals(e, produced) && Translate(e, "write") is { } translated)
+        {
+            throw Located(translated, key);
+        }
+    }
+
     /// <remarks>
     /// The content is written and synced under a temporary name first, then given the key's name with link(2),
     /// which fails if the name exists: the object appears whole or not at all, so a crash never leaves an empty
@@ -375,15 +419,19 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
             && !name.AsSpan(dash + 1, 32).ContainsAnyExcept("0123456789abcdef");
     }
 
-    private async Task<string> WriteTemporaryAsync(string kind, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    private Task<string> WriteTemporaryAsync(string kind, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        WriteTemporaryAsync(kind, (stream, token) => stream.WriteAsync(content, token).AsTask(), bufferSize: 0, cancellationToken);
+
+    private async Task<string> WriteTemporaryAsync(string kind, Func<Stream, CancellationToken, Task> write, int bufferSize, CancellationToken cancellationToken)
     {
         var folder = TemporaryFolder;
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, $"{kind}-{Guid.NewGuid():N}.tmp");
         try
         {
-            await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous);
-            await stream.WriteAsync(content, cancellationToken);
+            // Unbuffered for a whole content written at once; a streamed content arrives in many small writes.
+            await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize, FileOptions.Asynchronous);
+            await write(stream, cancellationToken);
             stream.Flush(flushToDisk: true);
         }
         catch

@@ -49,5 +49,69 @@ public sealed class OutputPartPlanTests : IDisposable
         Assert.Equal(blocks.SelectMany(b => b.Item1.Paths), back.Paths);
     }
 
+    [Fact]
+    public async Task A_streamed_part_is_the_part_written_from_a_list_and_keeps_every_row_in_order()
+    {
+        var store = new LocalObjectStore(_temp.Path);
+        const int Dimension = 6;
+        const int K = 2;
+
+        // Growing, shrinking and oversized batches: the row-group buffer grows while a group is cut, and a batch
+        // larger than a group goes alone.
+        var blocks = new[] { 3, 40, 2, 70, 5, 5 }.Select((rows, b) => Block(b, rows, Dimension, K)).ToList();
+
+        await FeatureParts.WriteProjectedAsync(store, "listed.parquet", blocks, K, rowGroupRows: 50);
+        await FeatureParts.WriteProjectedAsync(store, "streamed.parquet", Streamed(blocks), K, rowGroupRows: 50);
+
+        Assert.Equal(await File.ReadAllBytesAsync(_temp.Combine("listed.parquet")), await File.ReadAllBytesAsync(_temp.Combine("streamed.parquet")));
+        using var db = new DuckDb();
+        var file = DuckDb.Quote(_temp.Combine("streamed.parquet"));
+        Assert.Equal([45L, 70L, 10L], db.Rows($"SELECT row_group_num_rows FROM parquet_metadata({file}) GROUP BY row_group_id, row_group_num_rows ORDER BY row_group_id").Select(r => Convert.ToInt64(r[0], System.Globalization.CultureInfo.InvariantCulture)).ToList());
+        var back = await FeatureParts.ReadAsync(store, "streamed.parquet");
+        Assert.Equal(blocks.SelectMany(b => b.Table.Paths), back.Paths);
+        Assert.Equal(blocks.SelectMany(b => b.Table.Features), back.FeatureBlock.ToArray());
+        Assert.Equal((float)(-3 - (138 * 0.1)), db.Scalar<float>($"SELECT pca_features[1] FROM read_parquet({file}) WHERE path = '/img/l1/3-69.jpg'"));
+    }
+
+    [Fact]
+    public async Task A_part_whose_batches_fail_midway_leaves_nothing_under_its_name_and_the_failure_as_it_was()
+    {
+        var store = new LocalObjectStore(_temp.Path);
+        var blocks = Enumerable.Range(0, 4).Select(b => Block(b, 5, 6, 2)).ToList();
+
+        await Assert.ThrowsAsync<IOException>(() => FeatureParts.WriteProjectedAsync(store, "part-000000.parquet", FailingAfter(blocks, 3), 2, rowGroupRows: 5));
+
+        Assert.False(await store.ExistsAsync("part-000000.parquet"));
+        Assert.Equal(0, await store.DeleteTemporaryFilesAsync());
+    }
+
     public void Dispose() => _temp.Dispose();
+
+    private static (FeatureTable Table, float[] Pca) Block(int batch, int rows, int dimension, int k)
+    {
+        var paths = Enumerable.Range(0, rows).Select(i => $"/img/l{batch % 2}/{batch}-{i}.jpg").ToList();
+        var features = Enumerable.Range(0, rows * dimension).Select(i => (float)(batch + (i * 0.01))).ToArray();
+        var pca = Enumerable.Range(0, rows * k).Select(i => (float)(-batch - (i * 0.1))).ToArray();
+        return (new FeatureTable(paths, paths.Select(p => p.Split('/')[2]).ToList(), features, dimension), pca);
+    }
+
+    private static async IAsyncEnumerable<(FeatureTable Table, float[] Pca)> Streamed(IEnumerable<(FeatureTable Table, float[] Pca)> blocks)
+    {
+        foreach (var block in blocks)
+        {
+            await Task.Yield();
+            yield return block;
+        }
+    }
+
+    private static async IAsyncEnumerable<(FeatureTable Table, float[] Pca)> FailingAfter(IEnumerable<(FeatureTable Table, float[] Pca)> blocks, int count)
+    {
+        foreach (var block in blocks.Take(count))
+        {
+            await Task.Yield();
+            yield return block;
+        }
+
+        throw new IOException("a batch's features part did not read");
+    }
 }
