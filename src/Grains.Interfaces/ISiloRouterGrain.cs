@@ -23,7 +23,7 @@ public interface ISiloRouterGrain : IGrainWithStringKey
     [Alias("RebuildStatistics"), ResponseTimeout("00:10:00")]
     Task<BatchResult> RebuildStatistics(RebuildStatisticsRequest request);
 
-    /// <summary>Hands over (and forgets) this silo's pre-merged statistics of the job.</summary>
+    /// <summary>Hands over (and forgets) this silo's pre-merged statistics of the job, once its feature-store writes for the job are done.</summary>
     [Alias("TakeStatistics"), ResponseTimeout("00:05:00")]
     Task<SiloStatistics> TakeStatistics(string jobId);
 

@@ -26,6 +26,7 @@ public sealed partial class FeaturizerGrain(
     ILocalSiloDetails silo,
     SiloStatisticsStore siloStatistics,
     FeatureStoreCache featureStores,
+    FeatureStoreWrites storeWrites,
     ILogger<FeaturizerGrain> logger) : Grain, IFeaturizerGrain, IDisposable
 {
     private readonly FeaturizerOptions _options = options.Value;
@@ -146,10 +147,13 @@ public sealed partial class FeaturizerGrain(
         var buffer = _statistics ??= new MomentStatisticsBuffer(OnnxFeaturizer.FeatureLength);
         var statistics = table.Count > 0 ? Task.Run(() => buffer.Compute(table.FeatureBlock, table.Count)) : null;
 
-        // Runs while the batch's parts are written; the store is a cache, so a failed write costs a later job time only.
-        var stored = featureStore is { } target && missHashes.Count > 0
-            ? StoreMissesAsync(request, target.Store, target.Index, missHashes, missRows, features)
-            : Task.CompletedTask;
+        // The store is a cache, so the batch does not wait for it (a failed write costs a later job time only): the
+        // write copies the misses' features before it returns, runs on while the next batch does, and the job waits
+        // for it when it takes this silo's statistics.
+        if (featureStore is { } target && missHashes.Count > 0)
+        {
+            storeWrites.Track(request.JobId, StoreMissesAsync(request, target.Store, target.Index, missHashes, missRows, features));
+        }
 
         // The parts are written before the statistics are merged: the stored features are the source of
         // truth, so a merged batch always has its features on storage. The errors part comes first (or a stale
@@ -167,7 +171,6 @@ public sealed partial class FeaturizerGrain(
             }
 
             await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, new BatchCommit(images.Count, table.Count, errors.Count, reused));
-            await stored;
         }
         finally
         {

@@ -12,6 +12,7 @@ public sealed partial class SiloRouterGrain(
     SiloStatisticsStore statistics,
     FeaturizerReadiness readiness,
     DrivenJobs drivenJobs,
+    FeatureStoreWrites storeWrites,
     ILogger<SiloRouterGrain> logger) : Grain, ISiloRouterGrain
 {
     /// <summary>Not ready while draining for shutdown; otherwise as the featurizer's model and sessions allow.</summary>
@@ -30,7 +31,12 @@ public sealed partial class SiloRouterGrain(
     public Task<BatchResult> RebuildStatistics(RebuildStatisticsRequest request) =>
         ForwardAsync("statistics rebuild", request.JobId, request.BatchIndex, () => GrainFactory.GetGrain<IPartStatisticsGrain>(0).RebuildStatistics(request));
 
-    public Task<SiloStatistics> TakeStatistics(string jobId) => Task.FromResult(statistics.Take(jobId));
+    // The job takes statistics after its last batch, so waiting here means a finished job has stored what it featurized.
+    public async Task<SiloStatistics> TakeStatistics(string jobId)
+    {
+        await storeWrites.FlushAsync(jobId);
+        return statistics.Take(jobId);
+    }
 
     public Task<bool> IsDriving(string jobId) => Task.FromResult(drivenJobs.Contains(jobId));
 

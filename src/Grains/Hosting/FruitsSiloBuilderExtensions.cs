@@ -24,6 +24,7 @@ public static class FruitsSiloBuilderExtensions
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, FeaturizerWarmup>();
         builder.Services.AddSingleton<PcaModelCache>();
         builder.Services.AddSingleton<FeatureStoreCache>();
+        builder.Services.AddSingleton<FeatureStoreWrites>();
         builder.Services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section);
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
         builder.Services.AddSingleton<SiloStatisticsStore>();

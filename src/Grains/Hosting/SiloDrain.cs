@@ -7,9 +7,10 @@ namespace Fruits.Grains.Hosting;
 /// On shutdown (SIGTERM from ECS scale-in or a deployment), before the silo leaves the cluster: stop taking
 /// batches and let those in flight finish within <see cref="JobsOptions.DrainTimeout"/>. Jobs see the silo as not
 /// ready and hand its share to the others; a batch still running at the deadline is lost with the silo and
-/// re-dispatched, never counted twice.
+/// re-dispatched, never counted twice. Feature-store writes still running are given the same deadline: a write
+/// cut short leaves no entry, only a later job's work to redo.
 /// </summary>
-internal sealed partial class SiloDrain(SiloWorkload workload, IOptions<JobsOptions> options, ILogger<SiloDrain> logger) : ILifecycleParticipant<ISiloLifecycle>
+internal sealed partial class SiloDrain(SiloWorkload workload, FeatureStoreWrites storeWrites, IOptions<JobsOptions> options, ILogger<SiloDrain> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(SiloDrain), ServiceLifecycleStage.Active, _ => Task.CompletedTask, DrainAsync);
@@ -18,7 +19,7 @@ internal sealed partial class SiloDrain(SiloWorkload workload, IOptions<JobsOpti
     {
         var inFlight = workload.InFlight;
         LogDraining(inFlight);
-        var drained = workload.DrainAsync();
+        var drained = DrainBatchesThenStoreWritesAsync();
         var finished = await Task.WhenAny(drained, Task.Delay(options.Value.DrainTimeout, CancellationToken.None));
         if (finished == drained)
         {
@@ -28,6 +29,12 @@ internal sealed partial class SiloDrain(SiloWorkload workload, IOptions<JobsOpti
         {
             LogDrainTimedOut(workload.InFlight, options.Value.DrainTimeout);
         }
+    }
+
+    private async Task DrainBatchesThenStoreWritesAsync()
+    {
+        await workload.DrainAsync();
+        await storeWrites.FlushAllAsync(CancellationToken.None);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo stopping: taking no new batches, {InFlight} in flight")]
