@@ -67,7 +67,8 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// Connects to the cluster described by the "Fruits:Silo" configuration: a localhost gateway by default,
     /// or the gateways listed in the DynamoDB membership table when Clustering is DynamoDB.
     /// </summary>
-    public static async Task<ClusterConnection> ConnectAsync(string? clustering, int? gatewayPort, bool verbose, CancellationToken cancellationToken)
+    /// <param name="connectTimeout">Overrides <see cref="ClientConnectOptions.ConnectTimeout"/>.</param>
+    public static async Task<ClusterConnection> ConnectAsync(string? clustering, int? gatewayPort, bool verbose, CancellationToken cancellationToken, TimeSpan? connectTimeout = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         ConfigureQuietLogging(builder, verbose);
@@ -105,11 +106,12 @@ public sealed class ClusterConnection : IAsyncDisposable
             });
         }
 
+        var timeLimit = connectTimeout ?? ClientConnectOptions.From(builder.Configuration).ConnectTimeout;
         var host = builder.Build();
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(20));
+            timeout.CancelAfter(timeLimit);
             await host.StartAsync(timeout.Token);
         }
         catch (Exception e)
@@ -117,7 +119,7 @@ public sealed class ClusterConnection : IAsyncDisposable
             host.Dispose();
             // A gateway that hangs up at once on every try (a TLS mismatch) ends in the time limit, not in an error of its own.
             var why = e is OperationCanceledException && !cancellationToken.IsCancellationRequested
-                ? "no gateway answered within 20 s"
+                ? $"no gateway answered within {timeLimit.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} s"
                 : $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
             throw new ClusterUnreachableException($"cannot reach the cluster through {where} ({why}){TlsHint(builder.Configuration)}", e);
         }

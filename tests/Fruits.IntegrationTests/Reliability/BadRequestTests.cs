@@ -77,8 +77,12 @@ public sealed class BadRequestTests : IDisposable
     [Fact]
     public async Task Unreachable_cluster_exits_with_code_3()
     {
-        var result = await RunAsync(["status", "some-job", "--gateway-port", ClosedPort().ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        // Nothing listens there, so the connection never succeeds: the command waits out its connect time limit.
+        var result = await RunAsync(
+            ["status", "some-job", "--gateway-port", ClosedPort().ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            new Dictionary<string, string> { ["Fruits__Client__ConnectTimeout"] = "00:00:04" });
         AssertRefused(result, 3, "cannot reach the cluster", "unreachable cluster");
+        Assert.Contains("no gateway answered within 4 s", result.Stderr);
     }
 
     [Fact]
@@ -158,9 +162,9 @@ public sealed class BadRequestTests : IDisposable
         Assert.StartsWith("fruits: ", lines[0]);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string[] arguments)
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string[] arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
-        await using var process = ChildProcess.Start("fruits", arguments, new Dictionary<string, string>());
+        await using var process = ChildProcess.Start("fruits", arguments, environment ?? new Dictionary<string, string>());
         var exit = await process.WaitAsync(TimeSpan.FromMinutes(2));
         return (exit, process.StandardOutput, process.StandardError);
     }
