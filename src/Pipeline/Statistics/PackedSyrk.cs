@@ -150,24 +150,7 @@ internal static class PackedSyrk
         c21.Store(tile + 20);
         c30.Store(tile + 24);
         c31.Store(tile + 28);
-        for (var ii = 0; ii < RowBlock; ii++)
-        {
-            var i = i0 + ii;
-            if (i >= dimension)
-            {
-                break;
-            }
-
-            var rowStart = PackedTriangle.RowStart(dimension, i);
-            for (var jj = 0; jj < PanelWidth; jj++)
-            {
-                var j = j0 + jj;
-                if (j >= i && j < dimension)
-                {
-                    triangle[rowStart + (j - i)] += tile[ii * PanelWidth + jj];
-                }
-            }
-        }
+        AddTile(tile, RowBlock, i0, j0, dimension, triangle);
     }
 
     /// <summary>As <see cref="Update"/>, with rows taken a whole panel (8) at a time.</summary>
@@ -242,7 +225,16 @@ internal static class PackedSyrk
         c5.Store(tile + 40);
         c6.Store(tile + 48);
         c7.Store(tile + 56);
-        for (var ii = 0; ii < PanelWidth; ii++)
+        AddTile(tile, PanelWidth, i0, j0, dimension, triangle);
+    }
+
+    /// <summary>
+    /// Adds a tile of <paramref name="rows"/> x <see cref="PanelWidth"/> at (<paramref name="i0"/>, <paramref name="j0"/>)
+    /// entry by entry: only its entries on or above the diagonal and inside the matrix belong to the triangle.
+    /// </summary>
+    private static unsafe void AddTile(double* tile, int rows, int i0, int j0, int dimension, double* triangle)
+    {
+        for (var ii = 0; ii < rows; ii++)
         {
             var i = i0 + ii;
             if (i >= dimension)
