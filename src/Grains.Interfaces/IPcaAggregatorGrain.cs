@@ -21,4 +21,8 @@ public interface IPcaAggregatorGrain : IGrainWithStringKey
 
     [Alias("Fit"), ResponseTimeout("00:10:00")]
     Task<PcaModelData> Fit(PcaSelectionData selection);
+
+    /// <summary>Stores the merged statistics in the output, for a later refit to start from.</summary>
+    [Alias("SaveMoments"), ResponseTimeout("00:05:00")]
+    Task SaveMoments(StorageLocationData output);
 }

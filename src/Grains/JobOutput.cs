@@ -21,7 +21,7 @@ public sealed class JobOutput(IObjectStore store)
     private static readonly string[] FixedKeys =
     [
         OutputLayout.Success, OutputLayout.Summary, OutputLayout.PcaModel, OutputLayout.Errors,
-        OutputLayout.VariancePlot, OutputLayout.ScatterPlot, OutputLayout.Plan,
+        OutputLayout.VariancePlot, OutputLayout.ScatterPlot, OutputLayout.Moments, OutputLayout.Plan,
     ];
 
     public IObjectStore Store => store;

@@ -7,7 +7,7 @@ namespace Fruits.Grains;
 /// <summary>
 /// The statistics stage of a job: gathers each silo's pre-merged partial into the job's aggregator, rebuilds
 /// from the stored parts whatever a lost silo took with it (and every resumed batch), checks that the merged
-/// count is exactly the images featurized, and fits the PCA.
+/// count is exactly the images featurized, fits the PCA and keeps the statistics in the output for a refit.
 /// </summary>
 public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher dispatcher, string jobId, StorageLocationData output, ILogger logger)
 {
@@ -37,7 +37,9 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
             }
         }
 
-        return (await aggregator.Fit(selection)).ToPipeline();
+        var model = (await aggregator.Fit(selection)).ToPipeline();
+        await aggregator.SaveMoments(output);
+        return model;
     }
 
     /// <summary>

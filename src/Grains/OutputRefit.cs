@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Threading.Channels;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Plots;
@@ -10,9 +11,11 @@ namespace Fruits.Grains;
 
 /// <summary>
 /// A new PCA for a finished job's output from the features its final parts hold: no image is read and no model
-/// runs. Two passes over the parts, each in parallel (statistics, then projection), write the new parts, model,
-/// plots and summary, and _SUCCESS last. Refit in place first replaces _SUCCESS with a marker, so an interrupted
-/// refit leaves an output that is not taken as finished and that a second refit may still complete.
+/// runs. The fit starts from the statistics the job kept (<see cref="OutputMoments"/>), or from a pass over the
+/// parts when they are missing or do not count the parts' rows; then one pass over the parts, in parallel and one row
+/// group at a time, writes the new parts while the model and its plot are written, then the summary, and _SUCCESS
+/// last. Refit in place first replaces _SUCCESS with a marker, so an interrupted refit leaves an output that is not
+/// taken as finished and that a second refit may still complete.
 /// </summary>
 public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
 {
@@ -73,78 +76,114 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
             ?? throw new InvalidOperationException($"{source.DescribeKey(OutputLayout.Summary)} does not read as a job summary");
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
 
-        // statistics
+        // statistics: those the job fitted on, kept in the output, while they still count the parts' rows; else a
+        // pass over every feature, whose tables are kept (up to a bound) for the projection
+        var rows = await RowCountsAsync(parts, cancellationToken);
         var cached = new ConcurrentDictionary<string, FeatureTable>(StringComparer.Ordinal);
-        long cachedBytes = 0;
-        MomentAccumulator? total = null;
-        var gate = new Lock();
-        await Parallel.ForEachAsync(parts, parallel, async (part, token) =>
-        {
-            var table = await FeatureParts.ReadAsync(source, part, token);
-            if (table.Count == 0)
-            {
-                return;
-            }
-
-            var statistics = StatisticsOf(table);
-            lock (gate)
-            {
-                total ??= new MomentAccumulator(table.Dimension);
-                total.Add(statistics);
-            }
-
-            if (Interlocked.Add(ref cachedBytes, (long)table.Count * table.Dimension * sizeof(float)) <= CachedFeatureBytes)
-            {
-                cached[part] = table;
-            }
-        });
+        var stored = await OutputMoments.TryReadAsync(source, rows.Values.Sum(), cancellationToken);
+        var statistics = stored ?? await ComputeStatisticsAsync(parts, parallel, cached, cancellationToken);
         phases["statistics"] = Lap(clock, phases);
 
-        var model = new PcaFitter().Fit((total ?? throw new InvalidOperationException($"{source.Root} holds no featurized rows")).ToStatistics(), selection);
-        var projector = new PcaProjector(model);
-        phases["pca_fit"] = Lap(clock, phases);
-
-        if (InPlace)
+        // fit, while the first row groups are read; nothing in the destination changes before the fit succeeds
+        double fitted = 0;
+        var ready = FitAsync();
+        async Task<PcaProjector> FitAsync()
         {
-            await destination.WriteAsync(Marker, "{}"u8.ToArray(), cancellationToken);
-            await destination.DeleteAsync(OutputLayout.Success, cancellationToken);
+            var model = await Task.Run(() => new PcaFitter().Fit(statistics, selection), cancellationToken);
+            fitted = clock.Elapsed.TotalSeconds;
+            if (InPlace)
+            {
+                await destination.WriteAsync(Marker, "{}"u8.ToArray(), cancellationToken);
+                await destination.DeleteAsync(OutputLayout.Success, cancellationToken);
+            }
+
+            return new PcaProjector(model);
         }
 
-        // project: each part is replaced whole, keeping its rows and features
-        var points = new ConcurrentBag<(string Part, ScatterPoint[] Points)>();
-        await Parallel.ForEachAsync(parts, parallel, async (part, token) =>
+        // what needs only the fit is written while the parts are projected
+        var plots = new PlotRenderer();
+        var fitOutputs = WriteFitOutputsAsync();
+        async Task WriteFitOutputsAsync()
         {
-            var table = cached.TryRemove(part, out var kept) ? kept : await FeatureParts.ReadAsync(source, part, token);
-            var projected = new float[table.Count * model.K];
-            Parallel.For(0, Chunks(table.Count), chunk =>
+            var model = (await ready).Model;
+            await destination.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(model), cancellationToken);
+            await destination.WriteAsync(OutputLayout.VariancePlot, plots.VarianceCurve(model), cancellationToken);
+            if (stored is null || !InPlace)
             {
-                var (first, rows) = Chunk(chunk, table.Count);
-                projector.Project(table.FeatureBlock.Slice(first * table.Dimension, rows * table.Dimension), rows, projected.AsSpan(first * model.K, rows * model.K));
+                await OutputMoments.WriteAsync(destination, statistics, cancellationToken);
+            }
+
+            if (!InPlace && await source.ExistsAsync(OutputLayout.Errors, cancellationToken))
+            {
+                await using var errors = await source.OpenReadAsync(OutputLayout.Errors, cancellationToken);
+                using var copy = new MemoryStream();
+                await errors.CopyToAsync(copy, cancellationToken);
+                await destination.WriteAsync(OutputLayout.Errors, copy.GetBuffer().AsMemory(0, (int)copy.Length), cancellationToken);
+            }
+        }
+
+        // project: each part is replaced whole, keeping its rows and features, streamed one row group at a time
+        var points = new ConcurrentBag<(string Part, ScatterPoint[] Points)>();
+        try
+        {
+            await Parallel.ForEachAsync(parts, parallel, async (part, token) =>
+            {
+                // The part's reading starts now, ahead of the fit; a kept table is cut into row groups once k is known.
+                cached.TryRemove(part, out var kept);
+                await using var reading = kept is null ? new ReadAhead<FeatureTable>(FeatureParts.ReadRowGroupsAsync(source, part, token), capacity: 2, token) : null;
+                var projector = await ready;
+                var k = projector.Model.K;
+                var rowGroupRows = OutputPartPlan.RowGroupRows(OutputPartPlan.BytesPerRow(statistics.Dimension, k));
+                var groups = reading?.ReadAllAsync(token) ?? Slices(kept!, rowGroupRows).ToAsyncEnumerable();
+
+                // An even sample of each part, so the picture covers every label whatever the parts' sizes.
+                var stride = (int)Math.Max(1, rows[part] / Math.Max(1, MaxScatterPoints / parts.Count));
+                var sample = new List<ScatterPoint>();
+                await FeatureParts.WriteProjectedAsync(destination, part, ProjectAsync(), k, rowGroupRows, token);
+                points.Add((part, sample.ToArray()));
+
+                async IAsyncEnumerable<(FeatureTable Table, float[] Pca)> ProjectAsync()
+                {
+                    var first = 0;
+                    await foreach (var table in groups)
+                    {
+                        if (table.Dimension != statistics.Dimension)
+                        {
+                            throw new InvalidDataException($"{source.DescribeKey(part)} holds rows of {table.Dimension} features, its statistics {statistics.Dimension}");
+                        }
+
+                        var projected = new float[table.Count * k];
+                        Parallel.For(0, Chunks(table.Count), chunk =>
+                        {
+                            var (start, count) = Chunk(chunk, table.Count);
+                            projector.Project(table.FeatureBlock.Slice(start * table.Dimension, count * table.Dimension), count, projected.AsSpan(start * k, count * k));
+                        });
+                        for (var i = (stride - (first % stride)) % stride; i < table.Count; i += stride)
+                        {
+                            sample.Add(new ScatterPoint(projected[i * k], k > 1 ? projected[(i * k) + 1] : 0f, table.Labels[i]));
+                        }
+
+                        first += table.Count;
+                        yield return (table, projected);
+                    }
+                }
             });
-            await FeatureParts.WriteProjectedAsync(destination, part, table, projected, model.K, token);
-            // An even sample of each part, so the picture covers every label whatever the parts' sizes.
-            var stride = Math.Max(1, table.Count / Math.Max(1, MaxScatterPoints / parts.Count));
-            points.Add((part, Enumerable.Range(0, table.Count).Where(i => i % stride == 0)
-                .Select(i => new ScatterPoint(projected[i * model.K], model.K > 1 ? projected[(i * model.K) + 1] : 0f, table.Labels[i]))
-                .ToArray()));
-        });
+        }
+        finally
+        {
+            // A failed fit or projection must not leave the other task's failure unobserved.
+            await Task.WhenAll(ready, fitOutputs).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        await fitOutputs;
+        phases["pca_fit"] = fitted - phases.Values.Sum();
         phases["projection"] = Lap(clock, phases);
 
         // write
-        var plots = new PlotRenderer();
         var scatter = points.OrderBy(p => p.Part, StringComparer.Ordinal).SelectMany(p => p.Points).Take(MaxScatterPoints).ToList();
-        await destination.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(model), cancellationToken);
-        await destination.WriteAsync(OutputLayout.VariancePlot, plots.VarianceCurve(model), cancellationToken);
         await destination.WriteAsync(OutputLayout.ScatterPlot, plots.Scatter(scatter), cancellationToken);
-        if (!InPlace && await source.ExistsAsync(OutputLayout.Errors, cancellationToken))
-        {
-            await using var errors = await source.OpenReadAsync(OutputLayout.Errors, cancellationToken);
-            using var copy = new MemoryStream();
-            await errors.CopyToAsync(copy, cancellationToken);
-            await destination.WriteAsync(OutputLayout.Errors, copy.GetBuffer().AsMemory(0, (int)copy.Length), cancellationToken);
-        }
-
         phases["write"] = Lap(clock, phases);
+        var model = (await ready).Model;
         var finished = DateTime.UtcNow;
         var summary = previous with
         {
@@ -168,6 +207,114 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
         }
 
         return summary;
+    }
+
+    /// <summary>Each part's row count from its footer alone.</summary>
+    private async Task<Dictionary<string, long>> RowCountsAsync(IReadOnlyList<string> parts, CancellationToken cancellationToken)
+    {
+        var rows = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var part in parts)
+        {
+            rows[part] = await ParquetParts.TryReadRowCountAsync(source, part, cancellationToken)
+                ?? throw new InvalidDataException($"{source.DescribeKey(part)} does not read as a Parquet part");
+        }
+
+        return rows;
+    }
+
+    /// <summary>The statistics of every part's features, computed in parallel; tables up to a bound are kept in <paramref name="cached"/>.</summary>
+    private async Task<MomentStatistics> ComputeStatisticsAsync(IReadOnlyList<string> parts, ParallelOptions parallel, ConcurrentDictionary<string, FeatureTable> cached, CancellationToken cancellationToken)
+    {
+        long cachedBytes = 0;
+        MomentAccumulator? total = null;
+        var gate = new Lock();
+        await Parallel.ForEachAsync(parts, parallel, async (part, token) =>
+        {
+            var table = await FeatureParts.ReadAsync(source, part, token);
+            if (table.Count == 0)
+            {
+                return;
+            }
+
+            var statistics = StatisticsOf(table);
+            lock (gate)
+            {
+                total ??= new MomentAccumulator(table.Dimension);
+                total.Add(statistics);
+            }
+
+            if (Interlocked.Add(ref cachedBytes, (long)table.Count * table.Dimension * sizeof(float)) <= CachedFeatureBytes)
+            {
+                cached[part] = table;
+            }
+        });
+        return (total ?? throw new InvalidOperationException($"{source.Root} holds no featurized rows")).ToStatistics();
+    }
+
+    /// <summary>A table cut into tables of at most <paramref name="rows"/> rows, so a part written from it gets row groups of that size.</summary>
+    private static IEnumerable<FeatureTable> Slices(FeatureTable table, int rows)
+    {
+        if (table.Count <= rows)
+        {
+            yield return table;
+            yield break;
+        }
+
+        for (var first = 0; first < table.Count; first += rows)
+        {
+            var count = Math.Min(rows, table.Count - first);
+            yield return new FeatureTable(
+                table.Paths.Skip(first).Take(count).ToArray(),
+                table.Labels.Skip(first).Take(count).ToArray(),
+                table.FeatureBlock.Slice(first * table.Dimension, count * table.Dimension).ToArray(),
+                table.Dimension);
+        }
+    }
+
+    /// <summary>
+    /// Items of a sequence taken, from the moment it is made, up to <paramref name="capacity"/> ahead on another
+    /// thread: reading a part's next row group overlaps the fit, and then projecting and writing the group before it.
+    /// </summary>
+    private sealed class ReadAhead<T> : IAsyncDisposable
+    {
+        private readonly Channel<T> _channel;
+        private readonly CancellationTokenSource _stop;
+        private readonly Task _producer;
+
+        public ReadAhead(IAsyncEnumerable<T> source, int capacity, CancellationToken cancellationToken)
+        {
+            _channel = Channel.CreateBounded<T>(capacity);
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _producer = Task.Run(() => ProduceAsync(source), CancellationToken.None);
+        }
+
+        public IAsyncEnumerable<T> ReadAllAsync(CancellationToken cancellationToken) => _channel.Reader.ReadAllAsync(cancellationToken);
+
+        /// <summary>Stops a reader whose items are no longer wanted and waits for it, so no read outlives the part.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _producer;
+            _stop.Dispose();
+        }
+
+        private async Task ProduceAsync(IAsyncEnumerable<T> source)
+        {
+            try
+            {
+                await foreach (var item in source.WithCancellation(_stop.Token))
+                {
+                    await _channel.Writer.WriteAsync(item, _stop.Token);
+                }
+
+                _channel.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                // The consumer meets the failure where the items stop.
+                _channel.Writer.TryComplete(e);
+            }
+        }
     }
 
     /// <summary>A part's statistics, its rows taken in chunks on every core: a part of the default size is one big block.</summary>

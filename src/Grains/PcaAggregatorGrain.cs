@@ -1,5 +1,7 @@
 using Fruits.Grains.Interfaces;
+using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
+using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Fruits.Grains;
@@ -9,7 +11,7 @@ namespace Fruits.Grains;
 /// timeout or a silo failure is never counted twice. Its memory is a cache of the stored parts: the job checks
 /// the merged count before fitting and rebuilds from the parts when this grain was lost with its silo.
 /// </summary>
-public sealed partial class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logger) : Grain, IPcaAggregatorGrain
+public sealed partial class PcaAggregatorGrain(IObjectStoreFactory stores, ILogger<PcaAggregatorGrain> logger) : Grain, IPcaAggregatorGrain
 {
     private readonly HashSet<int> _merged = [];
     private MomentAccumulator? _statistics;
@@ -45,6 +47,14 @@ public sealed partial class PcaAggregatorGrain(ILogger<PcaAggregatorGrain> logge
         }
 
         return Task.FromResult(new PcaFitter().Fit(_statistics.ToStatistics(), selection.ToPipeline()).ToContract());
+    }
+
+    public Task SaveMoments(StorageLocationData output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        return _statistics is null
+            ? throw new InvalidOperationException("No statistics are merged to save")
+            : OutputMoments.WriteAsync(stores.Open(output.ToPipeline()), _statistics.ToStatistics());
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: a partial of {Batches} batches overlaps what is merged; refused")]

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Fruits.Pipeline.Storage;
 using Parquet;
 using Parquet.Schema;
@@ -90,44 +91,90 @@ public static class FeatureParts
     {
         using var buffer = await ParquetParts.ReadToMemoryAsync(store, key, cancellationToken);
         await using var reader = await ParquetReader.CreateAsync(buffer, cancellationToken: cancellationToken);
-        var fields = reader.Schema.GetDataFields();
-        var pathField = Field(fields, "path", key);
-        var labelField = Field(fields, "label", key);
-        var featureField = Field(fields, "features", key);
-
+        var columns = new Columns(reader, key);
         var paths = new List<string>();
         var labels = new List<string>();
         var features = new List<float[]>();
         var dimension = 0;
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
-            using var group = reader.OpenRowGroupReader(g);
-            var rows = checked((int)group.RowCount);
-            var groupPaths = new string?[rows];
-            var groupLabels = new string?[rows];
-            await group.ReadAsync(pathField, groupPaths.AsMemory(), null, cancellationToken);
-            await group.ReadAsync(labelField, groupLabels.AsMemory(), null, cancellationToken);
-            paths.AddRange(groupPaths.Select(p => p ?? throw new InvalidDataException($"{key}: a row has no path")));
-            labels.AddRange(groupLabels.Select(l => l ?? throw new InvalidDataException($"{key}: a row has no label")));
-
-            var values = checked((int)(group.GetMetadata(featureField)?.MetaData?.NumValues ?? 0));
-            var block = new float[values];
-            var levels = ArrayPool<int>.Shared.Rent(values * 2);
-            try
-            {
-                await group.ReadRawAsync(featureField, block.AsMemory(), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
-                dimension = CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
-            }
-            finally
-            {
-                ArrayPool<int>.Shared.Return(levels);
-            }
-
-            features.Add(block);
+            var group = await ReadGroupAsync(reader, g, columns, dimension, key, cancellationToken);
+            paths.AddRange(group.Paths);
+            labels.AddRange(group.Labels);
+            features.Add(group.Features);
+            dimension = group.Dimension;
         }
 
         var all = features.Count == 1 ? features[0] : features.SelectMany(f => f).ToArray();
         return (new FeatureTable(paths, labels, all, Math.Max(dimension, 1)), BatchCommit.FromMetadata(reader.CustomMetadata, paths.Count));
+    }
+
+    /// <summary>
+    /// A part's rows one row group at a time, each its own table: a reader of a final part of a hundred megabytes
+    /// can work on one group while the next is decoded. The part's bytes are held while it is read.
+    /// </summary>
+    public static async IAsyncEnumerable<FeatureTable> ReadRowGroupsAsync(IObjectStore store, string key, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var buffer = await ParquetParts.ReadToMemoryAsync(store, key, cancellationToken);
+        await using var reader = await ParquetReader.CreateAsync(buffer, cancellationToken: cancellationToken);
+        var columns = new Columns(reader, key);
+        var dimension = 0;
+        for (var g = 0; g < reader.RowGroupCount; g++)
+        {
+            var group = await ReadGroupAsync(reader, g, columns, dimension, key, cancellationToken);
+            dimension = group.Dimension;
+            if (group.Paths.Length > 0)
+            {
+                yield return new FeatureTable(group.Paths, group.Labels, group.Features, group.Dimension);
+            }
+        }
+    }
+
+    private static async Task<(string[] Paths, string[] Labels, float[] Features, int Dimension)> ReadGroupAsync(ParquetReader reader, int index, Columns columns, int dimension, string key, CancellationToken cancellationToken)
+    {
+        using var group = reader.OpenRowGroupReader(index);
+        var rows = checked((int)group.RowCount);
+        var paths = new string?[rows];
+        var labels = new string?[rows];
+        await group.ReadAsync(columns.Path, paths.AsMemory(), null, cancellationToken);
+        await group.ReadAsync(columns.Label, labels.AsMemory(), null, cancellationToken);
+
+        var values = checked((int)(group.GetMetadata(columns.Features)?.MetaData?.NumValues ?? 0));
+        var block = new float[values];
+        var levels = ArrayPool<int>.Shared.Rent(values * 2);
+        try
+        {
+            await group.ReadRawAsync(columns.Features, block.AsMemory(), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
+            dimension = CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(levels);
+        }
+
+        return (
+            Array.ConvertAll(paths, p => p ?? throw new InvalidDataException($"{key}: a row has no path")),
+            Array.ConvertAll(labels, l => l ?? throw new InvalidDataException($"{key}: a row has no label")),
+            block,
+            dimension);
+    }
+
+    /// <summary>The columns a reader needs, looked up once; a part without one of them is refused before any row is read.</summary>
+    private sealed class Columns
+    {
+        public Columns(ParquetReader reader, string key)
+        {
+            var fields = reader.Schema.GetDataFields();
+            Path = Field(fields, "path", key);
+            Label = Field(fields, "label", key);
+            Features = Field(fields, "features", key);
+        }
+
+        public DataField Path { get; }
+
+        public DataField Label { get; }
+
+        public DataField Features { get; }
     }
 
     /// <summary>

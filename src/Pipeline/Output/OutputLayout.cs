@@ -18,6 +18,9 @@ public static class OutputLayout
     public const string FeaturesPrefix = "_work/features/";
     public const string ErrorsPrefix = "_work/errors/";
 
+    /// <summary>The statistics the PCA was fitted on (see <see cref="OutputMoments"/>).</summary>
+    public const string Moments = "_work/moments.bin";
+
     public const string BatchManifestPrefix = "_job/batches/";
 
     public static string BatchManifest(int batch) => $"{BatchManifestPrefix}batch-{batch:D6}.json";

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fruits.Grains;
 using Fruits.Grains.Interfaces;
+using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using MathNet.Numerics.LinearAlgebra;
@@ -60,6 +61,26 @@ public sealed class LocalJobEndToEndTests(TwoSiloClusterFixture fixture) : IDisp
         Assert.True(root.GetProperty("variance_kept").GetDouble() >= 0.75);
 
         AssertPcaMatchesIndependentSvd(db, parts, Path.Combine(output, "pca_model.json"), k);
+        await AssertKeptStatisticsAreThePartsAsync(db, parts, output, expectedImages);
+    }
+
+    /// <summary>The statistics kept for a refit count exactly the output's rows and are theirs: mean and co-moment.</summary>
+    private static async Task AssertKeptStatisticsAreThePartsAsync(DuckDb db, string parts, string output, int images)
+    {
+        var kept = await OutputMoments.TryReadAsync(new LocalObjectStore(output), images);
+        Assert.NotNull(kept);
+        var rows = db.Rows($"SELECT features FROM read_parquet({parts})")
+            .Select(r => ((System.Collections.IList)r[0]!).Cast<float>().Select(f => (double)f).ToArray())
+            .ToArray();
+        var d = rows[0].Length;
+        var mean = Enumerable.Range(0, d).Select(j => rows.Average(r => r[j])).ToArray();
+        Assert.All(Enumerable.Range(0, d), j => Assert.Equal(mean[j], kept.Mean[j], 1e-6));
+        foreach (var (i, j) in new[] { (0, 0), (0, 1), (17, 900), (1279, 1279) })
+        {
+            var expected = rows.Sum(r => (r[i] - mean[i]) * (r[j] - mean[j]));
+            var actual = kept.CoMoment[PackedTriangle.Index(d, i, j)];
+            Assert.True(Math.Abs(expected - actual) <= 1e-6 * Math.Max(1, Math.Abs(expected)), $"co-moment ({i}, {j}): {actual}, from the parts {expected}");
+        }
     }
 
     /// <summary>The fitted PCA against a float64 SVD of the centred feature matrix as DuckDB reads it.</summary>

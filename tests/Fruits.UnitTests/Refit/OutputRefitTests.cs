@@ -65,6 +65,36 @@ public sealed class OutputRefitTests : IDisposable
     }
 
     [Fact]
+    public async Task Refit_starts_from_the_kept_statistics_only_while_they_count_the_parts_rows()
+    {
+        var source = await FinishedOutputAsync("out");
+        var all = await ReadAllAsync(source);
+        var features = all.SelectMany(r => r.Features).ToArray();
+        var actual = MomentStatistics.FromRows(features, all.Count, Dimension);
+        // Statistics of other values over as many rows: a refit that uses them fits something else than the parts.
+        var planted = MomentStatistics.FromRows(all.SelectMany(r => r.Features.Reverse().Select((v, c) => v * (c + 1))).ToArray(), all.Count, Dimension);
+        var selection = new PcaSelection(FixedK: 3);
+        await OutputMoments.WriteAsync(source, planted);
+
+        var kept = new LocalObjectStore(_temp.Combine("from-kept"));
+        await new OutputRefit(source, kept).RunAsync(selection, await new OutputRefit(source, kept).CheckAsync());
+
+        AssertSameFit(new PcaFitter().Fit(planted, selection), PcaModelJson.Deserialize(await ReadBytesAsync(kept, OutputLayout.PcaModel)));
+        Assert.Equal(OutputMoments.Serialize(planted), await ReadBytesAsync(kept, OutputLayout.Moments));
+
+        // Kept statistics of one row fewer are not the parts': the refit recomputes them, and keeps those instead.
+        await OutputMoments.WriteAsync(source, MomentStatistics.FromRows(features, all.Count - 1, Dimension));
+        var recomputed = new LocalObjectStore(_temp.Combine("recomputed"));
+        await new OutputRefit(source, recomputed).RunAsync(selection, await new OutputRefit(source, recomputed).CheckAsync());
+
+        AssertSameFit(new PcaFitter().Fit(actual, selection), PcaModelJson.Deserialize(await ReadBytesAsync(recomputed, OutputLayout.PcaModel)));
+        var stored = await OutputMoments.TryReadAsync(recomputed, all.Count);
+        Assert.NotNull(stored);
+        Assert.All(Enumerable.Range(0, Dimension), j => Assert.Equal(actual.Mean[j], stored.Mean[j], 1e-9));
+        Assert.All(Enumerable.Range(0, actual.CoMoment.Length), i => Assert.Equal(actual.CoMoment[i], stored.CoMoment[i], 1e-6));
+    }
+
+    [Fact]
     public async Task Refit_in_place_by_threshold_replaces_the_pca_and_keeps_the_output_finished()
     {
         var output = await FinishedOutputAsync("out");
@@ -79,6 +109,8 @@ public sealed class OutputRefitTests : IDisposable
         var table = await new JobOutput(output).ReadSummaryAsync();
         Assert.Equal(summary.K, table!.K);
         Assert.Equal(summary.K, PcaModelJson.Deserialize(await ReadBytesAsync(output, OutputLayout.PcaModel)).K);
+        // An output without kept statistics gets them, so the next refit starts from them.
+        Assert.NotNull(await OutputMoments.TryReadAsync(output, Parts * RowsPerPart));
     }
 
     [Fact]
@@ -105,6 +137,14 @@ public sealed class OutputRefitTests : IDisposable
     }
 
     public void Dispose() => _temp.Dispose();
+
+    private static void AssertSameFit(PcaModel expected, PcaModel actual)
+    {
+        Assert.Equal(expected.K, actual.K);
+        Assert.Equal(expected.Count, actual.Count);
+        Assert.All(Enumerable.Range(0, expected.Dimension), i => Assert.Equal(expected.Eigenvalues[i], actual.Eigenvalues[i], 1e-9 * expected.Eigenvalues[0]));
+        Assert.All(Enumerable.Range(0, expected.Dimension), j => Assert.Equal(expected.Mean[j], actual.Mean[j], 1e-12));
+    }
 
     private Task<LocalObjectStore> FinishedOutputAsync(string name) => SyntheticOutput.WriteAsync(_temp.Combine(name), Parts, RowsPerPart, Dimension);
 
