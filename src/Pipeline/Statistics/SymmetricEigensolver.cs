@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using static Fruits.Pipeline.Statistics.VectorMath;
 
 namespace Fruits.Pipeline.Statistics;
@@ -65,15 +67,23 @@ public sealed class SymmetricEigensolver
     /// Householder reduction from the last row up (as EISPACK tred2, without accumulating the transform).
     /// Step i reflects row i's leading i entries onto one, then applies P A P to the leading i x i block
     /// with one symmetric matrix-vector product and one rank-2 update, both over the lower triangle only.
-    /// On large blocks both run over <see cref="RowChunks"/> chunks of rows in parallel: the reduction is
-    /// the bulk of a fit, and it runs when the job's featurizers are done and every core is free.
+    /// The block is larger than the caches, so the passes over it, not the arithmetic, set the pace: step
+    /// i's update of row i - 1 runs first, which is all step i - 1 needs to form its reflector, and then a
+    /// single pass over rows 0..i-2 finishes step i's update of each row and at once adds that row's share
+    /// of step i - 1's product. Every entry sees the same operations in the same order as with separate
+    /// passes, so the result is the same to the bit.
+    /// On large blocks the passes run over <see cref="RowChunks"/> chunks of rows in parallel: the reduction
+    /// is the bulk of a fit, and it runs when the job's featurizers are done and every core is free.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Tridiagonalize()
     {
         var n = _n;
         var a = _reflectors;
+
+        // Step i's q is read by the pass that accumulates step i - 1's product, so the two take turns.
         var p = new double[n];
+        var next = new double[n];
         var partials = new double[RowChunks][];
         for (var c = 0; c < RowChunks; c++)
         {
@@ -81,61 +91,24 @@ public sealed class SymmetricEigensolver
         }
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Min(RowChunks, Environment.ProcessorCount) };
+        var hh = n > 1 ? Reflect(n - 1) : 0;
+        var productDone = false;
         for (var i = n - 1; i > 0; i--)
         {
-            var row = a.AsSpan(i * n, i);
-            _diagonal[i] = a[(i * n) + i];
-            var scale = 0.0;
-            foreach (var x in row)
+            if (hh == 0)
             {
-                scale += Math.Abs(x);
-            }
-
-            if (i == 1 || scale == 0)
-            {
-                _offDiagonal[i - 1] = row[i - 1];
-                _h[i] = 0;
+                // Nothing to annihilate: P is the identity and the block stays as it is.
+                hh = i > 1 ? Reflect(i - 1) : 0;
+                productDone = false;
                 continue;
             }
 
-            var hh = 0.0;
-            for (var k = 0; k < i; k++)
-            {
-                row[k] /= scale;
-                hh += row[k] * row[k];
-            }
-
-            var f = row[i - 1];
-            var g = f >= 0 ? -Math.Sqrt(hh) : Math.Sqrt(hh);
-            _offDiagonal[i - 1] = scale * g;
-            hh -= f * g;
-            row[i - 1] = f - g;
-            _h[i] = hh;
-
-            // p = A u / h over the symmetric leading block. Chunks sum into their own vectors, added up in
-            // chunk order, so the result does not depend on how many cores ran them.
-            var u = row;
+            var u = a.AsSpan(i * n, i);
             var pi = p.AsSpan(0, i);
             var step = i;
-            pi.Clear();
-            if (i >= ParallelFrom)
+            if (!productDone)
             {
-                Parallel.For(0, RowChunks, parallel, c =>
-                {
-                    var (first, end) = ChunkRows(step, c);
-                    var partial = partials[c].AsSpan(0, end);
-                    partial.Clear();
-                    SymmetricProduct(a, n, step, first, end, partial);
-                });
-                for (var c = 0; c < RowChunks; c++)
-                {
-                    var (_, end) = ChunkRows(i, c);
-                    Axpy(1, partials[c].AsSpan(0, end), pi[..end]);
-                }
-            }
-            else
-            {
-                SymmetricProduct(a, n, i, 0, i, pi);
+                Product(i, p, partials, parallel, (first, end, sums) => SymmetricProduct(a, n, step, first, end, sums));
             }
 
             var uDotP = 0.0;
@@ -152,50 +125,227 @@ public sealed class SymmetricEigensolver
                 pi[j] -= kk * u[j];
             }
 
-            if (i >= ParallelFrom)
+            RankTwoUpdate(a, n, i, p, i - 1, i);
+            hh = i > 1 ? Reflect(i - 1) : 0;
+            productDone = hh != 0;
+            var q = p;
+            if (productDone)
+            {
+                Product(i - 1, next, partials, parallel, (first, end, sums) => UpdateAndProduct(a, n, step, q, first, end, sums));
+            }
+            else if (i - 1 >= ParallelFrom)
             {
                 Parallel.For(0, RowChunks, parallel, c =>
                 {
-                    var (first, end) = ChunkRows(step, c);
-                    RankTwoUpdate(a, n, step, p, first, end);
+                    var (first, end) = ChunkRows(step - 1, c);
+                    RankTwoUpdate(a, n, step, q, first, end);
                 });
             }
             else
             {
-                RankTwoUpdate(a, n, i, p, 0, i);
+                RankTwoUpdate(a, n, i, p, 0, i - 1);
             }
+
+            (p, next) = (next, p);
         }
 
         _diagonal[0] = a[0];
+    }
+
+    /// <summary>
+    /// Scales row i's leading i entries and turns them into the Householder vector u with h = |u|^2 / 2,
+    /// recording T's diagonal and off-diagonal entries; returns h, or 0 where the step has nothing to do.
+    /// </summary>
+    private double Reflect(int i)
+    {
+        var n = _n;
+        var row = _reflectors.AsSpan(i * n, i);
+        _diagonal[i] = _reflectors[(i * n) + i];
+        var scale = 0.0;
+        foreach (var x in row)
+        {
+            scale += Math.Abs(x);
+        }
+
+        if (i == 1 || scale == 0)
+        {
+            _offDiagonal[i - 1] = row[i - 1];
+            _h[i] = 0;
+            return 0;
+        }
+
+        var hh = 0.0;
+        for (var k = 0; k < i; k++)
+        {
+            row[k] /= scale;
+            hh += row[k] * row[k];
+        }
+
+        var f = row[i - 1];
+        var g = f >= 0 ? -Math.Sqrt(hh) : Math.Sqrt(hh);
+        _offDiagonal[i - 1] = scale * g;
+        hh -= f * g;
+        row[i - 1] = f - g;
+        _h[i] = hh;
+        return hh;
+    }
+
+    /// <summary>
+    /// p = A u over the leading i x i block, with <paramref name="rows"/> adding rows [first, end)'s share.
+    /// Chunks sum into their own vectors, added up in chunk order, so the result does not depend on how many
+    /// cores ran them.
+    /// </summary>
+    private static void Product(int i, double[] p, double[][] partials, ParallelOptions parallel, RowKernel rows)
+    {
+        var pi = p.AsSpan(0, i);
+        pi.Clear();
+        if (i >= ParallelFrom)
+        {
+            Parallel.For(0, RowChunks, parallel, c =>
+            {
+                var (first, end) = ChunkRows(i, c);
+                var partial = partials[c].AsSpan(0, end);
+                partial.Clear();
+                rows(first, end, partial);
+            });
+            for (var c = 0; c < RowChunks; c++)
+            {
+                var (_, end) = ChunkRows(i, c);
+                Axpy(1, partials[c].AsSpan(0, end), pi[..end]);
+            }
+        }
+        else
+        {
+            rows(0, i, pi);
+        }
     }
 
     /// <summary>Rows [first, end) of an i-row lower triangle, cut so every chunk holds about the same number of entries.</summary>
     private static (int First, int End) ChunkRows(int i, int chunk) =>
         ((int)(i * Math.Sqrt((double)chunk / RowChunks)), chunk == RowChunks - 1 ? i : (int)(i * Math.Sqrt((double)(chunk + 1) / RowChunks)));
 
-    /// <summary>Adds rows [first, end) of the leading i x i block's lower triangle, times u = row i, into <paramref name="p"/> (A u).</summary>
+    /// <summary>
+    /// Adds rows [first, end) of the leading i x i block's lower triangle, times u = row i, into <paramref name="p"/> (A u).
+    /// Each row is read once for both its dot product with u (the entries left of the diagonal) and its share
+    /// of the columns above (p[..j] += u[j] row): the block is larger than the caches, so the second pass over
+    /// a row cost as much as the arithmetic. Both halves round exactly as <see cref="VectorMath.Dot"/> and
+    /// <see cref="VectorMath.Axpy"/> do (one vector accumulator summed once, then the scalar tail; a multiply
+    /// and a separate add), so the product matches theirs bit for bit.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SymmetricProduct(double[] a, int n, int i, int first, int end, Span<double> p)
     {
-        var u = a.AsSpan(i * n, i);
+        ref var u = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(a), (nint)i * n);
+        ref var sums = ref MemoryMarshal.GetReference(p);
+        var width = Vector<double>.Count;
         for (var j = first; j < end; j++)
         {
-            var lower = a.AsSpan(j * n, j);
-            p[j] += Dot(lower, u[..j]) + (a[(j * n) + j] * u[j]);
-            Axpy(u[j], lower, p[..j]);
+            ref var lower = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(a), (nint)j * n);
+            var uj = Unsafe.Add(ref u, j);
+            var alpha = new Vector<double>(uj);
+            var dot = Vector<double>.Zero;
+            var k = 0;
+            for (; k <= j - width; k += width)
+            {
+                var row = Vector.LoadUnsafe(ref lower, (nuint)k);
+                dot += row * Vector.LoadUnsafe(ref u, (nuint)k);
+                (Vector.LoadUnsafe(ref sums, (nuint)k) + (alpha * row)).StoreUnsafe(ref sums, (nuint)k);
+            }
+
+            var total = Vector.Sum(dot);
+            for (; k < j; k++)
+            {
+                var entry = Unsafe.Add(ref lower, k);
+                total += entry * Unsafe.Add(ref u, k);
+                Unsafe.Add(ref sums, k) += uj * entry;
+            }
+
+            p[j] += total + (Unsafe.Add(ref lower, j) * uj);
         }
     }
 
-    /// <summary>A -= u q^T + q u^T on rows [first, end) of the leading i x i block's lower triangle (u = row i).</summary>
+    /// <summary>
+    /// A -= u q^T + q u^T on rows [first, end) of the leading i x i block's lower triangle (u = row i), one
+    /// read-modify-write pass per row: each entry takes the q term and then the u term, each a multiply and a
+    /// separate add, which is what the two <see cref="VectorMath.Axpy"/> passes it replaces computed.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RankTwoUpdate(double[] a, int n, int i, double[] q, int first, int end)
     {
-        var u = a.AsSpan(i * n, i);
+        ref var u = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(a), (nint)i * n);
+        ref var qs = ref MemoryMarshal.GetArrayDataReference(q);
+        var width = Vector<double>.Count;
         for (var j = first; j < end; j++)
         {
-            var lower = a.AsSpan(j * n, j + 1);
-            Axpy(-u[j], q.AsSpan(0, j + 1), lower);
-            Axpy(-q[j], u[..(j + 1)], lower);
+            ref var lower = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(a), (nint)j * n);
+            var minusU = -Unsafe.Add(ref u, j);
+            var minusQ = -Unsafe.Add(ref qs, j);
+            var alpha = new Vector<double>(minusU);
+            var beta = new Vector<double>(minusQ);
+            var length = j + 1;
+            var k = 0;
+            for (; k <= length - width; k += width)
+            {
+                var entry = Vector.LoadUnsafe(ref lower, (nuint)k) + (alpha * Vector.LoadUnsafe(ref qs, (nuint)k));
+                (entry + (beta * Vector.LoadUnsafe(ref u, (nuint)k))).StoreUnsafe(ref lower, (nuint)k);
+            }
+
+            for (; k < length; k++)
+            {
+                var entry = Unsafe.Add(ref lower, k) + (minusU * Unsafe.Add(ref qs, k));
+                Unsafe.Add(ref lower, k) = entry + (minusQ * Unsafe.Add(ref u, k));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Step i's rank-2 update (u = row i) of rows [first, end) of the leading (i - 1) x (i - 1) block, and
+    /// those updated rows' share of step i - 1's product A v (v = row i - 1) added into <paramref name="p"/>,
+    /// in one pass: the entries, the dot products and the sums round exactly as
+    /// <see cref="RankTwoUpdate"/> followed by <see cref="SymmetricProduct"/> would.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void UpdateAndProduct(double[] a, int n, int i, double[] q, int first, int end, Span<double> p)
+    {
+        ref var u = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(a), (nint)i * n);
+        ref var v = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(a), (nint)(i - 1) * n);
+        ref var qs = ref MemoryMarshal.GetArrayDataReference(q);
+        ref var sums = ref MemoryMarshal.GetReference(p);
+        var width = Vector<double>.Count;
+        for (var j = first; j < end; j++)
+        {
+            ref var lower = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(a), (nint)j * n);
+            var minusU = -Unsafe.Add(ref u, j);
+            var minusQ = -Unsafe.Add(ref qs, j);
+            var vj = Unsafe.Add(ref v, j);
+            var alpha = new Vector<double>(minusU);
+            var beta = new Vector<double>(minusQ);
+            var gamma = new Vector<double>(vj);
+            var dot = Vector<double>.Zero;
+            var k = 0;
+            for (; k <= j - width; k += width)
+            {
+                var entry = Vector.LoadUnsafe(ref lower, (nuint)k) + (alpha * Vector.LoadUnsafe(ref qs, (nuint)k));
+                entry += beta * Vector.LoadUnsafe(ref u, (nuint)k);
+                entry.StoreUnsafe(ref lower, (nuint)k);
+                dot += entry * Vector.LoadUnsafe(ref v, (nuint)k);
+                (Vector.LoadUnsafe(ref sums, (nuint)k) + (gamma * entry)).StoreUnsafe(ref sums, (nuint)k);
+            }
+
+            var total = Vector.Sum(dot);
+            for (; k < j; k++)
+            {
+                var entry = Unsafe.Add(ref lower, k) + (minusU * Unsafe.Add(ref qs, k));
+                entry += minusQ * Unsafe.Add(ref u, k);
+                Unsafe.Add(ref lower, k) = entry;
+                total += entry * Unsafe.Add(ref v, k);
+                Unsafe.Add(ref sums, k) += vj * entry;
+            }
+
+            var diagonal = Unsafe.Add(ref lower, j) + (minusU * Unsafe.Add(ref qs, j));
+            diagonal += minusQ * Unsafe.Add(ref u, j);
+            Unsafe.Add(ref lower, j) = diagonal;
+            p[j] += total + (diagonal * vj);
         }
     }
 
@@ -521,4 +671,7 @@ public sealed class SymmetricEigensolver
         private double Pivot(double value) =>
             Math.Abs(value) >= _tolerance ? value : (value >= 0 ? _tolerance : -_tolerance);
     }
+
+    /// <summary>Adds rows [first, end)'s share of a product into <paramref name="sums"/>, doing to those rows whatever else the pass does.</summary>
+    private delegate void RowKernel(int first, int end, Span<double> sums);
 }
