@@ -9,9 +9,11 @@ namespace Fruits.Pipeline.Statistics;
 /// The centred rows are first repacked into 8-column panels so the 4x8 register micro-kernel reads
 /// both operands as contiguous streams, and the triangle is swept one block of column panels at a time
 /// so that block of the centred data stays in L2 while every triangle row above it is updated once.
-/// Where 512-bit vectors run at full speed, an 8x8 micro-kernel does each panel's eight rows at once: every entry
-/// is still one fused multiply-add per row, in row order, so the result is bit for bit the 4x8 kernel's, in about
-/// half the time.
+/// Where 512-bit vectors run at full speed, each panel's eight rows are done at once: an 8x24 micro-kernel covers three
+/// panels right of the diagonal per call, so each broadcast row value feeds three multiply-adds and the loop is bound by
+/// arithmetic rather than loads, and an 8x8 micro-kernel takes the diagonal tile and any panels left over. Every entry
+/// is still one fused multiply-add per row, in row order, from zero for each chunk of rows, so the result is bit for bit
+/// the 4x8 kernel's.
 /// </summary>
 internal static class PackedSyrk
 {
@@ -167,9 +169,23 @@ internal static class PackedSyrk
                 for (var iPanel = 0; iPanel < jb1; iPanel++)
                 {
                     var iData = data + ((long)iPanel * panelStride);
-                    for (var jp = Math.Max(jb0, iPanel); jp < jb1; jp++)
+                    var i0 = iPanel * PanelWidth;
+                    var jp = Math.Max(jb0, iPanel);
+                    if (jp == iPanel)
                     {
-                        KernelWide(iData, data + ((long)jp * panelStride), n, iPanel * PanelWidth, jp * PanelWidth, dimension, triangle);
+                        KernelWide(iData, iData, n, i0, i0, dimension, triangle);
+                        jp++;
+                    }
+
+                    // Three panels to the right of the diagonal and wholly inside the matrix: the 8x24 tile needs no edge handling.
+                    for (; jp + 3 <= jb1 && (jp + 3) * PanelWidth <= dimension; jp += 3)
+                    {
+                        KernelWide24(iData, data + ((long)jp * panelStride), panelStride, n, i0, jp * PanelWidth, dimension, triangle);
+                    }
+
+                    for (; jp < jb1; jp++)
+                    {
+                        KernelWide(iData, data + ((long)jp * panelStride), n, i0, jp * PanelWidth, dimension, triangle);
                     }
                 }
             }
@@ -179,6 +195,9 @@ internal static class PackedSyrk
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void KernelWide(double* a, double* b, int n, int i0, int j0, int dimension, double* triangle)
     {
+        // Found first: a call after the accumulators come to life would keep them live across it, and the JIT then
+        // spills every one of them on each multiply-add.
+        var entry = triangle + PackedTriangle.RowStart(dimension, i0) + (j0 - i0);
         var c0 = Vector512<double>.Zero;
         var c1 = Vector512<double>.Zero;
         var c2 = Vector512<double>.Zero;
@@ -187,6 +206,7 @@ internal static class PackedSyrk
         var c5 = Vector512<double>.Zero;
         var c6 = Vector512<double>.Zero;
         var c7 = Vector512<double>.Zero;
+
         for (var r = 0; r < n; r++)
         {
             var row = Vector512.Load(b);
@@ -205,14 +225,22 @@ internal static class PackedSyrk
         if (j0 > i0 && j0 + PanelWidth <= dimension)
         {
             // Whole tile strictly above the diagonal block and inside the matrix (so are its rows): vector stores.
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0) + (j0 - i0), c0);
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 1) + (j0 - i0 - 1), c1);
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 2) + (j0 - i0 - 2), c2);
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 3) + (j0 - i0 - 3), c3);
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 4) + (j0 - i0 - 4), c4);
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 5) + (j0 - i0 - 5), c5);
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 6) + (j0 - i0 - 6), c6);
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 7) + (j0 - i0 - 7), c7);
+            var step = dimension - i0 - 1;
+            AddRow(entry, c0);
+            entry += step--;
+            AddRow(entry, c1);
+            entry += step--;
+            AddRow(entry, c2);
+            entry += step--;
+            AddRow(entry, c3);
+            entry += step--;
+            AddRow(entry, c4);
+            entry += step--;
+            AddRow(entry, c5);
+            entry += step--;
+            AddRow(entry, c6);
+            entry += step--;
+            AddRow(entry, c7);
             return;
         }
 
@@ -226,6 +254,119 @@ internal static class PackedSyrk
         c6.Store(tile + 48);
         c7.Store(tile + 56);
         AddTile(tile, PanelWidth, i0, j0, dimension, triangle);
+    }
+
+    /// <summary>
+    /// The 8x8 tiles of three consecutive panels (from <paramref name="b"/>, <paramref name="panelStride"/> apart) at once,
+    /// strictly right of the diagonal and inside the matrix: each broadcast of a feeds three multiply-adds instead of one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void KernelWide24(double* a, double* b, int panelStride, int n, int i0, int j0, int dimension, double* triangle)
+    {
+        // Found first, as in KernelWide.
+        var entry = triangle + PackedTriangle.RowStart(dimension, i0) + (j0 - i0);
+        var c00 = Vector512<double>.Zero;
+        var c01 = Vector512<double>.Zero;
+        var c02 = Vector512<double>.Zero;
+        var c10 = Vector512<double>.Zero;
+        var c11 = Vector512<double>.Zero;
+        var c12 = Vector512<double>.Zero;
+        var c20 = Vector512<double>.Zero;
+        var c21 = Vector512<double>.Zero;
+        var c22 = Vector512<double>.Zero;
+        var c30 = Vector512<double>.Zero;
+        var c31 = Vector512<double>.Zero;
+        var c32 = Vector512<double>.Zero;
+        var c40 = Vector512<double>.Zero;
+        var c41 = Vector512<double>.Zero;
+        var c42 = Vector512<double>.Zero;
+        var c50 = Vector512<double>.Zero;
+        var c51 = Vector512<double>.Zero;
+        var c52 = Vector512<double>.Zero;
+        var c60 = Vector512<double>.Zero;
+        var c61 = Vector512<double>.Zero;
+        var c62 = Vector512<double>.Zero;
+        var c70 = Vector512<double>.Zero;
+        var c71 = Vector512<double>.Zero;
+        var c72 = Vector512<double>.Zero;
+        var b1 = b + panelStride;
+        var b2 = b1 + panelStride;
+        for (var r = 0; r < n; r++)
+        {
+            var x0 = Vector512.Load(b);
+            var x1 = Vector512.Load(b1);
+            var x2 = Vector512.Load(b2);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, x0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, x1, c01);
+            c02 = Vector512.FusedMultiplyAdd(a0, x2, c02);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, x0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, x1, c11);
+            c12 = Vector512.FusedMultiplyAdd(a1, x2, c12);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, x0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, x1, c21);
+            c22 = Vector512.FusedMultiplyAdd(a2, x2, c22);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, x0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, x1, c31);
+            c32 = Vector512.FusedMultiplyAdd(a3, x2, c32);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, x0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, x1, c41);
+            c42 = Vector512.FusedMultiplyAdd(a4, x2, c42);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, x0, c50);
+            c51 = Vector512.FusedMultiplyAdd(a5, x1, c51);
+            c52 = Vector512.FusedMultiplyAdd(a5, x2, c52);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, x0, c60);
+            c61 = Vector512.FusedMultiplyAdd(a6, x1, c61);
+            c62 = Vector512.FusedMultiplyAdd(a6, x2, c62);
+            var a7 = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(a7, x0, c70);
+            c71 = Vector512.FusedMultiplyAdd(a7, x1, c71);
+            c72 = Vector512.FusedMultiplyAdd(a7, x2, c72);
+            a += PanelWidth;
+            b += PanelWidth;
+            b1 += PanelWidth;
+            b2 += PanelWidth;
+        }
+
+        // Entry (i + 1, j) lies dimension - i - 1 entries after entry (i, j).
+        var step = dimension - i0 - 1;
+        AddRow(entry, c00);
+        AddRow(entry + 8, c01);
+        AddRow(entry + 16, c02);
+        entry += step--;
+        AddRow(entry, c10);
+        AddRow(entry + 8, c11);
+        AddRow(entry + 16, c12);
+        entry += step--;
+        AddRow(entry, c20);
+        AddRow(entry + 8, c21);
+        AddRow(entry + 16, c22);
+        entry += step--;
+        AddRow(entry, c30);
+        AddRow(entry + 8, c31);
+        AddRow(entry + 16, c32);
+        entry += step--;
+        AddRow(entry, c40);
+        AddRow(entry + 8, c41);
+        AddRow(entry + 16, c42);
+        entry += step--;
+        AddRow(entry, c50);
+        AddRow(entry + 8, c51);
+        AddRow(entry + 16, c52);
+        entry += step--;
+        AddRow(entry, c60);
+        AddRow(entry + 8, c61);
+        AddRow(entry + 16, c62);
+        entry += step--;
+        AddRow(entry, c70);
+        AddRow(entry + 8, c71);
+        AddRow(entry + 16, c72);
     }
 
     /// <summary>

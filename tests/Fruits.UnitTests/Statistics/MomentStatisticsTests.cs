@@ -22,6 +22,7 @@ public sealed class MomentStatisticsTests
     [InlineData(7, 13)]
     [InlineData(300, 37)] // more rows than one internal chunk, dimension not a multiple of the panel width
     [InlineData(64, 1280)]
+    [InlineData(300, 203)] // several column blocks per chunk, three-panel tiles with panels left over, a partial last panel
     public void FromRows_matches_naive_double(int count, int dimension)
     {
         var rows = StatisticsTestData.NonNegativeRows(count * 31 + dimension, count, dimension);
