@@ -123,7 +123,18 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
         }
 
         // project: each part is replaced whole, keeping its rows and features, streamed one row group at a time
+        // The scatter plot needs every projected point, not the parts written: it is drawn while the last row groups are.
         var points = new ConcurrentBag<(string Part, ScatterPoint[] Points)>();
+        var unprojected = parts.Count;
+        var allProjected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var scatterPlot = DrawScatterAsync();
+        async Task<byte[]> DrawScatterAsync()
+        {
+            await allProjected.Task;
+            var scatter = points.OrderBy(p => p.Part, StringComparer.Ordinal).SelectMany(p => p.Points).Take(MaxScatterPoints).ToList();
+            return await Task.Run(() => new PlotRenderer().Scatter(scatter), cancellationToken);
+        }
+
         try
         {
             await Parallel.ForEachAsync(parts, parallel, async (part, token) =>
@@ -140,7 +151,6 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
                 var stride = (int)Math.Max(1, rows[part] / Math.Max(1, MaxScatterPoints / parts.Count));
                 var sample = new List<ScatterPoint>();
                 await FeatureParts.WriteProjectedAsync(destination, part, ProjectAsync(), k, rowGroupRows, token);
-                points.Add((part, sample.ToArray()));
 
                 async IAsyncEnumerable<(FeatureTable Table, float[] Pca)> ProjectAsync()
                 {
@@ -166,13 +176,20 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
                         first += table.Count;
                         yield return (table, projected);
                     }
+
+                    points.Add((part, sample.ToArray()));
+                    if (Interlocked.Decrement(ref unprojected) == 0)
+                    {
+                        allProjected.TrySetResult();
+                    }
                 }
             });
         }
         finally
         {
-            // A failed fit or projection must not leave the other task's failure unobserved.
-            await Task.WhenAll(ready, fitOutputs).ContinueWith(_ => { }, TaskScheduler.Default);
+            // A failed fit or projection must not leave the other tasks' failures unobserved.
+            allProjected.TrySetCanceled(CancellationToken.None);
+            await Task.WhenAll(ready, fitOutputs, scatterPlot).ContinueWith(_ => { }, TaskScheduler.Default);
         }
 
         await fitOutputs;
@@ -180,8 +197,7 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
         phases["projection"] = Lap(clock, phases);
 
         // write
-        var scatter = points.OrderBy(p => p.Part, StringComparer.Ordinal).SelectMany(p => p.Points).Take(MaxScatterPoints).ToList();
-        await destination.WriteAsync(OutputLayout.ScatterPlot, plots.Scatter(scatter), cancellationToken);
+        await destination.WriteAsync(OutputLayout.ScatterPlot, await scatterPlot, cancellationToken);
         phases["write"] = Lap(clock, phases);
         var model = (await ready).Model;
         var finished = DateTime.UtcNow;
