@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Plots;
@@ -122,7 +121,6 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
             }
         }
 
-        // project: each part is replaced whole, keeping its rows and features, streamed one row group at a time
         // The scatter plot needs every projected point, not the parts written: it is drawn while the last row groups are.
         var points = new ConcurrentBag<(string Part, ScatterPoint[] Points)>();
         var unprojected = parts.Count;
@@ -135,6 +133,7 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
             return await Task.Run(() => new PlotRenderer().Scatter(scatter), cancellationToken);
         }
 
+        // project: each part is replaced whole, keeping its rows and features, streamed one row group at a time
         try
         {
             await Parallel.ForEachAsync(parts, parallel, async (part, token) =>
@@ -284,52 +283,6 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
                 table.Labels.Skip(first).Take(count).ToArray(),
                 table.FeatureBlock.Slice(first * table.Dimension, count * table.Dimension).ToArray(),
                 table.Dimension);
-        }
-    }
-
-    /// <summary>
-    /// Items of a sequence taken, from the moment it is made, up to <paramref name="capacity"/> ahead on another
-    /// thread: reading a part's next row group overlaps the fit, and then projecting and writing the group before it.
-    /// </summary>
-    private sealed class ReadAhead<T> : IAsyncDisposable
-    {
-        private readonly Channel<T> _channel;
-        private readonly CancellationTokenSource _stop;
-        private readonly Task _producer;
-
-        public ReadAhead(IAsyncEnumerable<T> source, int capacity, CancellationToken cancellationToken)
-        {
-            _channel = Channel.CreateBounded<T>(capacity);
-            _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            _producer = Task.Run(() => ProduceAsync(source), CancellationToken.None);
-        }
-
-        public IAsyncEnumerable<T> ReadAllAsync(CancellationToken cancellationToken) => _channel.Reader.ReadAllAsync(cancellationToken);
-
-        /// <summary>Stops a reader whose items are no longer wanted and waits for it, so no read outlives the part.</summary>
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _producer;
-            _stop.Dispose();
-        }
-
-        private async Task ProduceAsync(IAsyncEnumerable<T> source)
-        {
-            try
-            {
-                await foreach (var item in source.WithCancellation(_stop.Token))
-                {
-                    await _channel.Writer.WriteAsync(item, _stop.Token);
-                }
-
-                _channel.Writer.Complete();
-            }
-            catch (Exception e)
-            {
-                // The consumer meets the failure where the items stop.
-                _channel.Writer.TryComplete(e);
-            }
         }
     }
 

@@ -114,6 +114,28 @@ public sealed class OutputRefitTests : IDisposable
     }
 
     [Fact]
+    public async Task A_part_whose_rows_do_not_decode_fails_the_refit_and_nothing_is_finished()
+    {
+        var source = await FinishedOutputAsync("out");
+        var all = await ReadAllAsync(source);
+        // Kept statistics of the right count, so the part is first read by the projection's read-ahead.
+        await OutputMoments.WriteAsync(source, MomentStatistics.FromRows(all.SelectMany(r => r.Features).ToArray(), all.Count, Dimension));
+        var part = Path.Combine(source.Root, OutputLayout.OutputPart(2));
+        var bytes = await File.ReadAllBytesAsync(part);
+        // The footer stays readable (so the part is counted); its data pages do not.
+        Array.Fill(bytes, (byte)0xFF, 4, bytes.Length / 2);
+        await File.WriteAllBytesAsync(part, bytes);
+        var target = new LocalObjectStore(_temp.Combine("refit"));
+        var refit = new OutputRefit(source, target);
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await refit.RunAsync(new PcaSelection(FixedK: 2), await refit.CheckAsync()));
+
+        Assert.Contains("corrupt", failure.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.False(await target.ExistsAsync(OutputLayout.Success));
+        Assert.False(await target.ExistsAsync(OutputLayout.Summary));
+    }
+
+    [Fact]
     public async Task Refuses_an_unfinished_or_missing_output_and_a_destination_in_use_without_writing()
     {
         var unfinished = await FinishedOutputAsync("unfinished");
