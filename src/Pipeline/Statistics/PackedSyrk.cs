@@ -13,7 +13,8 @@ namespace Fruits.Pipeline.Statistics;
 /// panels right of the diagonal per call, so each broadcast row value feeds three multiply-adds and the loop is bound by
 /// arithmetic rather than loads, and an 8x8 micro-kernel takes the diagonal tile and any panels left over. Every entry
 /// is still one fused multiply-add per row, in row order, from zero for each chunk of rows, so the result is bit for bit
-/// the 4x8 kernel's.
+/// the 4x8 kernel's. Every kernel finds where its tile lands in the triangle before its loop, so its accumulators stay
+/// in registers.
 /// </summary>
 internal static class PackedSyrk
 {
@@ -105,6 +106,9 @@ internal static class PackedSyrk
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Kernel(double* a, double* b, int n, int i0, int j0, int dimension, double* triangle)
     {
+        // Where the tile's first row lands, found before the accumulators exist: a call after the loop would keep
+        // them live across it, and the JIT would then spill every one of them to the stack at each step.
+        var row0 = triangle + PackedTriangle.RowStart(dimension, i0) + (j0 - i0);
         var c00 = Vector256<double>.Zero;
         var c01 = Vector256<double>.Zero;
         var c10 = Vector256<double>.Zero;
@@ -135,11 +139,14 @@ internal static class PackedSyrk
 
         if (j0 > i0 && j0 + PanelWidth <= dimension && i0 + RowBlock <= dimension)
         {
-            // Whole tile strictly above the diagonal block and inside the matrix: vector stores.
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0) + (j0 - i0), c00, c01);
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 1) + (j0 - i0 - 1), c10, c11);
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 2) + (j0 - i0 - 2), c20, c21);
-            AddRow(triangle + PackedTriangle.RowStart(dimension, i0 + 3) + (j0 - i0 - 3), c30, c31);
+            // Whole tile strictly above the diagonal block and inside the matrix: vector stores. Row i + 1's entry
+            // in column j0 lies dimension - i - 1 entries after row i's.
+            var row1 = row0 + (dimension - i0 - 1);
+            var row2 = row1 + (dimension - i0 - 2);
+            AddRow(row0, c00, c01);
+            AddRow(row1, c10, c11);
+            AddRow(row2, c20, c21);
+            AddRow(row2 + (dimension - i0 - 3), c30, c31);
             return;
         }
 
