@@ -1,6 +1,7 @@
 using Amazon.S3.Model;
 using Fruits.Grains;
 using Fruits.Grains.Interfaces;
+using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Fruits.IntegrationTests.EndToEnd;
@@ -62,6 +63,40 @@ public sealed class S3JobTests(S3ClusterFixture fixture) : IDisposable
                 Assert.True(features.AsSpan().SequenceEqual(rows[key]), $"{name}: features of {key} differ from local-local");
             }
         }
+    }
+
+    [Fact]
+    public async Task A_refit_of_an_s3_output_starts_from_its_kept_statistics_and_finishes_a_new_s3_output()
+    {
+        const string bucket = "fruits-s3-refit";
+        await fixture.S3.PutBucketAsync(bucket);
+        var input = ImageSubset.CopyTo(_temp.Combine("input"), labels: 4, perLabel: 10);
+        var spec = new JobSpec(StorageLocation.Parse(input).ToContract(), StorageLocation.Parse($"s3://{bucket}/out").ToContract(), new PcaSelectionData(0.75), BatchSize: 16, NoFeatureStore: true);
+        var status = await fixture.Cluster.RunJobAsync("s3-refit", spec, TimeSpan.FromMinutes(3));
+        Assert.True(status.Phase == JobPhase.Completed, $"ended {status.Phase}: {status.Error}");
+
+        var source = new S3ObjectStore(fixture.S3, bucket, "out", new S3StorageOptions());
+        var kept = await OutputMoments.TryReadAsync(source, 40);
+        Assert.NotNull(kept);
+        // Planted statistics of the same count: only a refit that starts from what is kept fits them.
+        var planted = MomentStatistics.FromRows(Enumerable.Range(0, 40 * kept.Dimension).Select(i => (float)((i * 7919 % 1000) / 1000.0)).ToArray(), 40, kept.Dimension);
+        await OutputMoments.WriteAsync(source, planted);
+        var destination = new S3ObjectStore(fixture.S3, bucket, "refit", new S3StorageOptions());
+        var refit = new OutputRefit(source, destination);
+
+        var summary = await refit.RunAsync(new PcaSelection(FixedK: 3), await refit.CheckAsync());
+
+        Assert.Equal(3, summary.K);
+        var local = _temp.Combine("refit");
+        await fixture.DownloadPrefixAsync(bucket, "refit", local);
+        Assert.True(File.Exists(Path.Combine(local, "_SUCCESS")));
+        var model = PcaModelJson.Deserialize(await File.ReadAllBytesAsync(Path.Combine(local, "pca_model.json")));
+        var expected = new PcaFitter().Fit(planted, new PcaSelection(FixedK: 3));
+        Assert.All(Enumerable.Range(0, 3), c => Assert.Equal(expected.Eigenvalues[c], model.Eigenvalues[c], 1e-9 * expected.Eigenvalues[0]));
+        Assert.Equal(OutputMoments.Serialize(planted), await File.ReadAllBytesAsync(Path.Combine(local, "_work", "moments.bin")));
+        using var db = new DuckDb();
+        var parts = DuckDb.Quote(Path.Combine(local, "part-*.parquet"));
+        Assert.Equal(40, db.Scalar<int>($"SELECT count(DISTINCT path) FROM read_parquet({parts}) WHERE len(pca_features) = 3 AND len(features) = {kept.Dimension}"));
     }
 
     [Fact]
