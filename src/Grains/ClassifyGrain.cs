@@ -72,18 +72,35 @@ public sealed partial class ClassifyGrain(
             sessions.Return(session);
         }
 
-        var query = new float[opened.Projector!.Model.K];
-        opened.Projector.Project(_features, 1, query);
+        var count = Math.Max(top, options.Neighbours);
+        var query = Project(opened);
         IReadOnlyList<NearestImage> nearest;
         try
         {
-            nearest = await opened.Index.Search(query, Math.Max(top, options.Neighbours));
+            nearest = await opened.Index.Search(query, count);
         }
         catch
         {
-            // The output may have been rewritten or removed since it was opened: the next request opens it again.
+            // The output may have been rewritten or removed since it was opened, and the index checks for that on its
+            // own clock: its rows can already be the new output's while the model kept here is still the old one's.
+            // Both are opened again and the photo searched once more, so a rewrite costs no request an error.
             _opened = null;
-            throw;
+            opened = await OpenAsync(output, options);
+            if (!opened.Summary.Found)
+            {
+                return ClassifyResult.Failed(ClassifyProblem.OutputNotFound, opened.Summary.Problem!);
+            }
+
+            query = Project(opened);
+            try
+            {
+                nearest = await opened.Index.Search(query, count);
+            }
+            catch
+            {
+                _opened = null;
+                throw;
+            }
         }
 
         var neighbours = new NearestRow[Math.Min(options.Neighbours, nearest.Count)];
@@ -110,6 +127,13 @@ public sealed partial class ClassifyGrain(
             clock.Elapsed.TotalSeconds);
     }
 
+    private float[] Project(Opened opened)
+    {
+        var query = new float[opened.Projector!.Model.K];
+        opened.Projector.Project(_features, 1, query);
+        return query;
+    }
+
     /// <summary>The output's index and PCA model, as kept from an earlier request when recent enough; only a found output whose model matches its index is kept.</summary>
     private async Task<Opened> OpenAsync(string output, ClassifyOptions options)
     {
@@ -131,7 +155,7 @@ public sealed partial class ClassifyGrain(
         var projector = await models.GetProjectorAsync(StorageLocation.Parse(output));
         opened = new Opened(output, index, summary, projector, openedUtc);
         // A model and an index of different dimensions were read either side of a rewrite: used once, the search
-        // says so, and the next request reads both again.
+        // says so, and both are read again.
         _opened = projector.Model.K == summary.Dimensions ? opened : null;
         return opened;
     }
