@@ -28,7 +28,7 @@ public static class SyntheticOutput
                 }
             }
 
-            await FeatureParts.WriteProjectedAsync(store, OutputLayout.OutputPart(part), new FeatureTable(paths, labels, features, dimension), new float[rowsPerPart], 1);
+            await FeatureParts.WriteProjectedAsync(store, OutputLayout.OutputPart(part), [(new FeatureTable(paths, labels, features, dimension), new float[rowsPerPart])], 1, rowGroupRows: rowsPerPart);
         }
 
         var images = parts * rowsPerPart;

@@ -20,7 +20,7 @@ public static class FeatureParts
     private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.Snappy };
 
     public static Task WriteAsync(IObjectStore store, string key, FeatureTable table, CancellationToken cancellationToken = default) =>
-        WriteAsync(store, key, FeatureSchema, table, null, 0, null, cancellationToken);
+        WriteFeaturesAsync(store, key, table, null, cancellationToken);
 
     /// <summary>
     /// A features part that is also its batch's commit record: <paramref name="commit"/> goes into the footer.
@@ -35,7 +35,7 @@ public static class FeatureParts
             throw new ArgumentException($"A commit of {commit.Listed} listed = {commit.Succeeded} succeeded + {commit.Failed} failed does not fit a part of {table.Count} rows.", nameof(commit));
         }
 
-        return WriteAsync(store, key, FeatureSchema, table, null, 0, commit.ToMetadata(), cancellationToken);
+        return WriteFeaturesAsync(store, key, table, commit.ToMetadata(), cancellationToken);
     }
 
     /// <summary>
@@ -46,19 +46,6 @@ public static class FeatureParts
     {
         var footer = await ParquetFooter.TryReadAsync(store, key, cancellationToken);
         return footer is null ? null : BatchCommit.FromMetadata(footer.Metadata, footer.Rows);
-    }
-
-    /// <summary>A final part: the table's columns plus <paramref name="pca"/> (Count x <paramref name="k"/>, row-major).</summary>
-    public static Task WriteProjectedAsync(IObjectStore store, string key, FeatureTable table, float[] pca, int k, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(pca);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        if (pca.Length < (long)table.Count * k)
-        {
-            throw new ArgumentException($"{table.Count} rows of {k} components need {table.Count * k} floats, got {pca.Length}.", nameof(pca));
-        }
-
-        return WriteAsync(store, key, OutputSchema, table, pca, k, null, cancellationToken);
     }
 
     /// <summary>
@@ -105,7 +92,7 @@ public static class FeatureParts
             dimension = group.Dimension;
         }
 
-        var all = features.Count == 1 ? features[0] : features.SelectMany(f => f).ToArray();
+        var all = features.Count == 1 ? features[0] : Concatenate(features);
         return (new FeatureTable(paths, labels, all, Math.Max(dimension, 1)), BatchCommit.FromMetadata(reader.CustomMetadata, paths.Count));
     }
 
@@ -222,19 +209,19 @@ public static class FeatureParts
         }, cancellationToken);
     }
 
-    private static async Task WriteAsync(IObjectStore store, string key, ParquetSchema schema, FeatureTable table, float[]? pca, int k, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
+    private static async Task WriteFeaturesAsync(IObjectStore store, string key, FeatureTable table, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
-        var fields = schema.GetDataFields();
+        var fields = FeatureSchema.GetDataFields();
         using var buffer = new MemoryStream();
-        await using (var writer = await ParquetWriter.CreateAsync(schema, buffer, Options, cancellationToken: cancellationToken))
+        await using (var writer = await ParquetWriter.CreateAsync(FeatureSchema, buffer, Options, cancellationToken: cancellationToken))
         {
             if (metadata is not null)
             {
                 writer.CustomMetadata = metadata;
             }
 
-            await WriteGroupAsync(writer, fields, table, pca, k, levels: null, cancellationToken);
+            await WriteGroupAsync(writer, fields, table, pca: null, k: 0, levels: null, cancellationToken);
         }
 
         await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
@@ -349,6 +336,19 @@ public static class FeatureParts
                 ArrayPool<int>.Shared.Return(rented);
             }
         }
+    }
+
+    private static float[] Concatenate(List<float[]> blocks)
+    {
+        var all = new float[blocks.Sum(b => (long)b.Length)];
+        var at = 0;
+        foreach (var block in blocks)
+        {
+            block.CopyTo(all, at);
+            at += block.Length;
+        }
+
+        return all;
     }
 
     internal static int CheckRectangular(ReadOnlySpan<int> repetition, int rows, int values, int dimension, string key)

@@ -192,18 +192,7 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
         {
             var folder = Path.GetDirectoryName(path)!;
             Directory.CreateDirectory(folder);
-            var temporary = await WriteTemporaryAsync("write", content, cancellationToken);
-            try
-            {
-                File.Move(temporary, path, overwrite: true);
-            }
-            catch
-            {
-                File.Delete(temporary);
-                throw;
-            }
-
-            UnixFileSystem.FsyncDirectory(folder);
+            MoveIntoPlace(await WriteTemporaryAsync("write", content, cancellationToken), path, folder);
         }
         catch (Exception e) when (Translate(e, "write") is { } translated)
         {
@@ -236,22 +225,28 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
                     throw;
                 }
             }, StreamingBufferBytes, cancellationToken);
-            try
-            {
-                File.Move(temporary, path, overwrite: true);
-            }
-            catch
-            {
-                File.Delete(temporary);
-                throw;
-            }
-
-            UnixFileSystem.FsyncDirectory(folder);
+            MoveIntoPlace(temporary, path, folder);
         }
         catch (Exception e) when (!ReferenceEquals(e, produced) && Translate(e, "write") is { } translated)
         {
             throw Located(translated, key);
         }
+    }
+
+    /// <summary>Renames a synced temporary file over the key's file and syncs the folder, so the rename itself is durable.</summary>
+    private static void MoveIntoPlace(string temporary, string path, string folder)
+    {
+        try
+        {
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+
+        UnixFileSystem.FsyncDirectory(folder);
     }
 
     /// <remarks>

@@ -54,7 +54,7 @@ public sealed class FeaturePartsTests : IDisposable
         const int k = 7;
         var table = Table(4, seed: 3);
         var pca = Enumerable.Range(0, table.Count * k).Select(i => i * 0.5f - 3f).ToArray();
-        await FeatureParts.WriteProjectedAsync(_store, "part-000000.parquet", table, pca, k);
+        await FeatureParts.WriteProjectedAsync(_store, "part-000000.parquet", [(table, pca)], k, rowGroupRows: table.Count);
 
         using var duck = new DuckDb();
         var file = DuckDb.Quote(_directory.Combine("part-000000.parquet"));
