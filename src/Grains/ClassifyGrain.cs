@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Classifying;
-using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
@@ -12,28 +11,25 @@ using Orleans.Concurrency;
 namespace Fruits.Grains;
 
 /// <summary>
-/// Decodes and preprocesses a photo exactly as a job's featurizer does (same <see cref="ImagePreprocessor"/>, same
-/// limits), runs it through one of the silo's warm sessions, projects it with the output's pca_model.json and
-/// lets its nearest indexed images vote on the label. A local worker: the silo runs as many as it has cores.
+/// Classifies a photo against a finished output: features from <see cref="PhotoFeaturizer"/> (decoded and preprocessed
+/// exactly as a job's featurizer does, same limits), projected with the output's pca_model.json, and its nearest
+/// indexed images vote on the label. A local worker: the silo runs as many as it has cores.
 /// </summary>
 /// <remarks>
-/// Only ONNX Runtime's run needs a session: the photo is decoded into this activation's own buffer before one is
-/// rented, so no session sits idle while a photo is decoded. The output's index summary and PCA model are kept
+/// Reentrant: a request spends its time waiting on the featurizer's lanes and on the index, so one worker keeps many
+/// in flight and the lanes always have the next photo queued. The output's index summary and PCA model are kept
 /// for the activation's life and looked at again after <see cref="ClassifyOptions.RecheckInterval"/> (as often
 /// as the index itself looks for a rewritten output), or at once when a search fails: a request then costs one
 /// grain call, not two plus a read of storage.
 /// </remarks>
 [StatelessWorker]
+[Reentrant]
 public sealed partial class ClassifyGrain(
-    FeaturizerSessionPool sessions,
+    PhotoFeaturizer photos,
     PcaModelCache models,
-    IOptions<FeaturizerOptions> featurizerOptions,
     IOptions<ClassifyOptions> classifyOptions,
     ILogger<ClassifyGrain> logger) : Grain, IClassifyGrain
 {
-    private readonly ImagePreprocessor _preprocessor = new(featurizerOptions.Value.ImageLimits);
-    private readonly float[] _image = new float[OnnxFeaturizer.ImageLength];
-    private readonly float[] _features = new float[OnnxFeaturizer.FeatureLength];
     private Opened? _opened;
 
     public async Task<ClassifyResult> Classify(string output, byte[] image, int top)
@@ -51,29 +47,18 @@ public sealed partial class ClassifyGrain(
             return ClassifyResult.Failed(ClassifyProblem.OutputNotFound, opened.Summary.Problem!);
         }
 
+        float[] features;
         try
         {
-            _preprocessor.Preprocess(image, _image);
+            features = await photos.FeaturizeAsync(image);
         }
         catch (ImageDecodeException e)
         {
             return ClassifyResult.Failed(ClassifyProblem.BadImage, e.Message.ReplaceLineEndings(" "));
         }
 
-        var session = await sessions.RentAsync();
-        try
-        {
-            _image.CopyTo(session.InputSlot(0));
-            session.Run(1);
-            session.Features(0).CopyTo(_features);
-        }
-        finally
-        {
-            sessions.Return(session);
-        }
-
         var count = Math.Max(top, options.Neighbours);
-        var query = Project(opened);
+        var query = Project(opened, features);
         IReadOnlyList<NearestImage> nearest;
         try
         {
@@ -91,7 +76,7 @@ public sealed partial class ClassifyGrain(
                 return ClassifyResult.Failed(ClassifyProblem.OutputNotFound, opened.Summary.Problem!);
             }
 
-            query = Project(opened);
+            query = Project(opened, features);
             try
             {
                 nearest = await opened.Index.Search(query, count);
@@ -127,10 +112,10 @@ public sealed partial class ClassifyGrain(
             clock.Elapsed.TotalSeconds);
     }
 
-    private float[] Project(Opened opened)
+    private static float[] Project(Opened opened, float[] features)
     {
         var query = new float[opened.Projector!.Model.K];
-        opened.Projector.Project(_features, 1, query);
+        opened.Projector.Project(features, 1, query);
         return query;
     }
 

@@ -33,6 +33,13 @@ public sealed partial class FeaturizerSessionPool(FeaturizerModel model, IOption
         return Create(info.Path);
     }
 
+    /// <summary>A warm session, or one built at once from <paramref name="modelPath"/>: for a caller on a thread of its own that has made sure of the model file.</summary>
+    public OnnxFeaturizer Rent(string modelPath)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _idle.TryTake(out var session) ? session : Create(modelPath);
+    }
+
     /// <summary>Gives a session back; beyond one per featurizer slot it is released rather than kept.</summary>
     public void Return(OnnxFeaturizer session)
     {

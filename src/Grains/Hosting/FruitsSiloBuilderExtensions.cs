@@ -48,6 +48,7 @@ public static class FruitsSiloBuilderExtensions
             options.Configure(configure);
         }
 
+        builder.Services.AddSingleton<PhotoFeaturizer>();
         return builder;
     }
 }
