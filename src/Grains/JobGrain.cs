@@ -368,7 +368,7 @@ public sealed partial class JobGrain(
             .Concat(featurized.Values.Select(f => (Batch: f.Result.BatchIndex, Rows: f.Result.Succeeded)))
             .Where(b => b.Rows > 0).OrderBy(b => b.Batch).ToList();
         var bytesPerRow = OutputPartPlan.BytesPerRow(pca.Dimension, pca.K);
-        var parts = OutputPartPlan.Plan(rowsPerBatch, spec.EffectivePartSizeBytes, bytesPerRow);
+        var parts = OutputPartPlan.Plan(rowsPerBatch, spec.EffectivePartSizeBytes, bytesPerRow, Math.Max(1, dispatcher.ReadyCapacity));
         await Timed("projection", () => dispatcher.RunAsync(Enumerable.Range(0, parts.Count),
             (worker, part) => worker.Project(new ProjectRequest(JobId, part, spec.Output) { Batches = parts[part], RowGroupRows = OutputPartPlan.RowGroupRows(bytesPerRow) }),
             (result, _) =>

@@ -1,7 +1,7 @@
 namespace Fruits.Pipeline.Output;
 
 /// <summary>
-/// Which batches make each final part: consecutive batches, in order, until a part reaches the target size. Readers
+/// Which batches make each final part: consecutive batches, in order, up to the target size. Readers
 /// (Spark, DuckDB, Athena) read a few large objects far better than many small ones; row groups of a few tens of
 /// megabytes keep a part splittable across their workers.
 /// </summary>
@@ -17,18 +17,55 @@ public static class OutputPartPlan
     public static int BytesPerRow(int dimension, int k) => ((dimension + k) * sizeof(float)) + 128;
 
     /// <param name="batches">Every batch with rows, ascending, with its row count.</param>
-    public static IReadOnlyList<int[]> Plan(IReadOnlyList<(int Batch, int Rows)> batches, long targetBytes, int bytesPerRow)
+    /// <param name="parallelism">
+    /// How many parts the cluster can project at once. Parts are its unit of work, so an output the target would
+    /// put in fewer parts is cut into that many parts of near-equal size instead, as long as each still holds at
+    /// least a full row group (<see cref="RowGroupBytes"/>): readers see no small part, and no worker sits idle
+    /// while one encodes the whole output. No part is ever above the target.
+    /// </param>
+    public static IReadOnlyList<int[]> Plan(IReadOnlyList<(int Batch, int Rows)> batches, long targetBytes, int bytesPerRow, int parallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(batches);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(targetBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytesPerRow);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parallelism);
+        var parts = Fill(batches, targetBytes, bytesPerRow);
+        var total = batches.Sum(b => (long)b.Rows * bytesPerRow);
+        var wanted = (int)Math.Min(parallelism, total / RowGroupBytes);
+        if (parts.Count >= wanted)
+        {
+            return parts;
+        }
+
+        // The smallest cap at which filling makes no more than the wanted parts: filling makes fewer parts as the cap
+        // grows, and at the target it already makes fewer than wanted.
+        long low = (total + wanted - 1) / wanted, high = targetBytes;
+        while (low < high)
+        {
+            var cap = low + ((high - low) / 2);
+            if (Fill(batches, cap, bytesPerRow).Count <= wanted)
+            {
+                high = cap;
+            }
+            else
+            {
+                low = cap + 1;
+            }
+        }
+
+        return Fill(batches, high, bytesPerRow);
+    }
+
+    /// <summary>Consecutive batches, in order, until the next would take a part above <paramref name="capBytes"/>; a batch larger than the cap goes alone.</summary>
+    private static List<int[]> Fill(IReadOnlyList<(int Batch, int Rows)> batches, long capBytes, int bytesPerRow)
+    {
         var parts = new List<int[]>();
         var current = new List<int>();
         long bytes = 0;
         foreach (var (batch, rows) in batches)
         {
             var size = (long)rows * bytesPerRow;
-            if (current.Count > 0 && bytes + size > targetBytes)
+            if (current.Count > 0 && bytes + size > capBytes)
             {
                 parts.Add([.. current]);
                 current.Clear();
