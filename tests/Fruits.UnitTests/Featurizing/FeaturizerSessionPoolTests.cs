@@ -1,9 +1,5 @@
-using Fruits.Grains;
-using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Fruits.UnitTests.Featurizing;
 
@@ -12,9 +8,8 @@ public sealed class FeaturizerSessionPoolTests
     [Fact]
     public async Task Warm_sessions_are_handed_out_once_each_and_featurize_like_a_fresh_session()
     {
-        var info = await TestModel.EnsureAsync();
-        var options = Options.Create(new FeaturizerOptions { ModelPath = info.Path, WeightsDirectory = TestPaths.WeightsDirectory, MaxConcurrentBatches = 2 });
-        using var pool = new FeaturizerSessionPool(new FeaturizerModel(options), options, NullLogger<FeaturizerSessionPool>.Instance);
+        using var silo = await SiloSessions.CreateAsync(slots: 2);
+        var pool = silo.Pool;
 
         await pool.WarmAsync(CancellationToken.None);
         Assert.Equal(2, pool.Idle);
@@ -28,7 +23,7 @@ public sealed class FeaturizerSessionPoolTests
         var image = Directory.EnumerateFiles(TestPaths.TestImagesRoot, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
         new ImagePreprocessor(ImageLimits.Default).Preprocess(await File.ReadAllBytesAsync(image), first.InputSlot(0));
         first.Run(1);
-        using var fresh = new OnnxFeaturizer(info.Path);
+        using var fresh = new OnnxFeaturizer(silo.ModelPath);
         var expected = new float[OnnxFeaturizer.FeatureLength];
         fresh.Run(first.InputSlot(0), 1, expected);
         Assert.Equal(expected, first.Features(0).ToArray());

@@ -2,7 +2,6 @@ using Fruits.Grains;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Imaging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Fruits.UnitTests.Featurizing;
 
@@ -11,11 +10,8 @@ public sealed class PhotoFeaturizerTests
     [Fact]
     public async Task Photos_queued_at_once_get_a_jobs_features_and_a_broken_one_fails_alone()
     {
-        var info = await TestModel.EnsureAsync();
-        var options = Options.Create(new FeaturizerOptions { ModelPath = info.Path, WeightsDirectory = TestPaths.WeightsDirectory, MaxConcurrentBatches = 2 });
-        var model = new FeaturizerModel(options);
-        using var sessions = new FeaturizerSessionPool(model, options, NullLogger<FeaturizerSessionPool>.Instance);
-        using var photos = new PhotoFeaturizer(model, sessions, options, NullLogger<PhotoFeaturizer>.Instance);
+        using var silo = await SiloSessions.CreateAsync(slots: 2);
+        using var photos = new PhotoFeaturizer(silo.Model, silo.Pool, silo.Options, NullLogger<PhotoFeaturizer>.Instance);
         var files = Directory.EnumerateFiles(TestPaths.TestImagesRoot, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(6).ToList();
         var bytes = await Task.WhenAll(files.Select(f => File.ReadAllBytesAsync(f)));
 
@@ -28,7 +24,7 @@ public sealed class PhotoFeaturizerTests
         Assert.DoesNotContain('\n', error.Message);
 
         // Each answer is what a session of the job's own featurizer makes of the same preprocessed tensor.
-        using var reference = new OnnxFeaturizer(info.Path);
+        using var reference = new OnnxFeaturizer(silo.ModelPath);
         var preprocessor = new ImagePreprocessor(ImageLimits.Default);
         for (var i = 0; i < bytes.Length; i++)
         {
@@ -38,17 +34,14 @@ public sealed class PhotoFeaturizerTests
         }
 
         // The lanes rent a session around each run and give it back: none is lost, and no more than a lane each were built.
-        Assert.InRange(sessions.Idle, 1, 2);
+        Assert.InRange(silo.Pool.Idle, 1, 2);
     }
 
     [Fact]
     public async Task A_disposed_featurizer_refuses_new_photos()
     {
-        var info = await TestModel.EnsureAsync();
-        var options = Options.Create(new FeaturizerOptions { ModelPath = info.Path, WeightsDirectory = TestPaths.WeightsDirectory, MaxConcurrentBatches = 1 });
-        var model = new FeaturizerModel(options);
-        using var sessions = new FeaturizerSessionPool(model, options, NullLogger<FeaturizerSessionPool>.Instance);
-        var photos = new PhotoFeaturizer(model, sessions, options, NullLogger<PhotoFeaturizer>.Instance);
+        using var silo = await SiloSessions.CreateAsync(slots: 1);
+        var photos = new PhotoFeaturizer(silo.Model, silo.Pool, silo.Options, NullLogger<PhotoFeaturizer>.Instance);
         photos.Dispose();
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => photos.FeaturizeAsync([1, 2, 3]));
