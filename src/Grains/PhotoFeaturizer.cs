@@ -38,9 +38,14 @@ public sealed partial class PhotoFeaturizer(
         ArgumentNullException.ThrowIfNull(photo);
         await StartAsync();
         var featurized = new Photo(photo, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_queue.TryAdd(featurized))
+        try
         {
-            throw new ObjectDisposedException(nameof(PhotoFeaturizer));
+            _queue.Add(featurized);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Disposed between the start and the add: the queue takes no more photos.
+            throw new ObjectDisposedException("the photo featurizer is stopping: its silo is shutting down", e);
         }
 
         return await featurized.Features.Task;
