@@ -170,7 +170,16 @@ public sealed partial class FeaturizerGrain(
                 await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
             }
 
-            await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, new BatchCommit(images.Count, table.Count, errors.Count, reused));
+            var commit = new BatchCommit(images.Count, table.Count, errors.Count, reused);
+            if (featureStore is { } stored && reused == table.Count && table.Count > 0)
+            {
+                // Every row's features are already durable in the store: the part points at them instead of holding them.
+                await FeatureReferences.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), paths, labels, hits, stored.Location, commit);
+            }
+            else
+            {
+                await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, commit);
+            }
         }
         finally
         {
@@ -213,7 +222,7 @@ public sealed partial class FeaturizerGrain(
         rows.Clear();
     }
 
-    private async Task<(FeatureStore Store, FeatureStoreIndex Index)?> OpenFeatureStoreAsync(FeaturizeRequest request)
+    private async Task<(FeatureStore Store, FeatureStoreIndex Index, StorageLocation Location)?> OpenFeatureStoreAsync(FeaturizeRequest request)
     {
         if (request.FeatureStore is null || request.ModelSha256 is null)
         {
@@ -222,7 +231,9 @@ public sealed partial class FeaturizerGrain(
 
         try
         {
-            return await featureStores.OpenAsync(request.FeatureStore.ToPipeline(), new FeatureStoreKey(request.ModelSha256, ImagePreprocessor.Version), request.JobId);
+            var key = new FeatureStoreKey(request.ModelSha256, ImagePreprocessor.Version);
+            var (store, index) = await featureStores.OpenAsync(request.FeatureStore.ToPipeline(), key, request.JobId);
+            return (store, index, FeatureStoreLocation.Namespace(request.FeatureStore.ToPipeline(), key));
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {

@@ -3,6 +3,7 @@ using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Listing;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Plots;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
@@ -439,7 +440,7 @@ public sealed partial class JobGrain(
             return [];
         }
 
-        var committed = await output.FindCommittedBatchesAsync(plan, stop);
+        var committed = await output.FindCommittedBatchesAsync(plan, new BatchFeatureReader(stores), stop);
         LogResumingBatches(JobId, committed.Count, plan.Batches);
         return committed;
     }

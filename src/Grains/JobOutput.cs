@@ -4,6 +4,7 @@ using System.Text.Json;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Listing;
 using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Storage;
 
 namespace Fruits.Grains;
@@ -144,7 +145,7 @@ public sealed class JobOutput(IObjectStore store)
     /// Batches of <paramref name="plan"/> that an earlier attempt committed and that still read back whole, with
     /// their counts; anything else is featurized again.
     /// </summary>
-    public async Task<Dictionary<int, BatchCommit>> FindCommittedBatchesAsync(JobPlan plan, CancellationToken cancellationToken = default)
+    public async Task<Dictionary<int, BatchCommit>> FindCommittedBatchesAsync(JobPlan plan, BatchFeatureReader features, CancellationToken cancellationToken = default)
     {
         var candidates = new List<int>();
         await foreach (var part in store.ListAsync(OutputLayout.FeaturesPrefix, cancellationToken))
@@ -158,7 +159,7 @@ public sealed class JobOutput(IObjectStore store)
         var committed = new Dictionary<int, BatchCommit>();
         foreach (var batch in candidates)
         {
-            if (await FeatureParts.TryReadVerifiedCommitAsync(store, batch, cancellationToken) is { } commit)
+            if (await features.TryReadVerifiedCommitAsync(store, batch, cancellationToken) is { } commit)
             {
                 committed[batch] = commit;
             }

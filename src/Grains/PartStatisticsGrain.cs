@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
@@ -13,12 +14,14 @@ namespace Fruits.Grains;
 [StatelessWorker]
 public sealed partial class PartStatisticsGrain(IObjectStoreFactory stores, ILocalSiloDetails silo, ILogger<PartStatisticsGrain> logger) : Grain, IPartStatisticsGrain
 {
+    private readonly BatchFeatureReader _features = new(stores);
+
     public async Task<BatchResult> RebuildStatistics(RebuildStatisticsRequest request)
     {
         using var scope = logger.BeginBatchScope(request.JobId, request.BatchIndex);
         var clock = Stopwatch.StartNew();
         var output = stores.Open(request.Output.ToPipeline());
-        var (table, commit) = await FeatureParts.ReadWithCommitAsync(output, OutputLayout.FeaturesPart(request.BatchIndex));
+        var (table, commit) = await _features.ReadAsync(output, request.BatchIndex, OnnxFeaturizer.FeatureLength);
 
         // The commit in the part's footer counts the failures; parts written before commits were recorded need the errors part.
         var failed = commit?.Failed

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Fruits.Grains.Interfaces;
+using Fruits.Pipeline.Featurizing;
 using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
@@ -23,6 +25,8 @@ public sealed partial class ProjectorGrain(
     // Batches read and projected ahead of the one being written: enough to keep every core busy while a row
     // group is encoded, a few megabytes in all.
     private const int ReadAhead = 16;
+
+    private readonly BatchFeatureReader _features = new(stores);
 
     public async Task<BatchResult> Project(ProjectRequest request)
     {
@@ -78,9 +82,9 @@ public sealed partial class ProjectorGrain(
         }
     }
 
-    private static async Task<(FeatureTable Table, float[] Pca)> ReadAndProjectAsync(IObjectStore store, PcaProjector projector, int batch)
+    private async Task<(FeatureTable Table, float[] Pca)> ReadAndProjectAsync(IObjectStore store, PcaProjector projector, int batch)
     {
-        var table = await FeatureParts.ReadAsync(store, OutputLayout.FeaturesPart(batch));
+        var (table, _) = await _features.ReadAsync(store, batch, OnnxFeaturizer.FeatureLength);
         var projected = new float[table.Count * projector.Model.K];
         projector.Project(table.FeatureBlock, table.Count, projected);
         return (table, projected);

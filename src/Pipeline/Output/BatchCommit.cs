@@ -17,15 +17,36 @@ public sealed record BatchCommit(int Listed, int Succeeded, int Failed, int Reus
     public const string SucceededKey = "fruits.batch.images_succeeded";
     public const string FailedKey = "fruits.batch.images_failed";
     public const string ReusedKey = "fruits.batch.images_reused";
+    public const string FeatureStoreKey = "fruits.batch.feature_store";
+    public const string SegmentsKey = "fruits.batch.feature_segments";
+
+    /// <summary>
+    /// Set when the part holds no features but points at the feature-store namespace here, in <see cref="Segments"/>
+    /// (a batch whose every row was reused); null when the features are in the part.
+    /// </summary>
+    public string? FeatureStore { get; init; }
+
+    /// <summary>The segments of <see cref="FeatureStore"/> the part's rows point at; empty when the features are in the part.</summary>
+    public IReadOnlyList<string> Segments { get; init; } = [];
 
     /// <summary>Parquet key-value metadata for the part's footer.</summary>
-    public Dictionary<string, string> ToMetadata() => new(StringComparer.Ordinal)
+    public Dictionary<string, string> ToMetadata()
     {
-        [ListedKey] = Listed.ToString(CultureInfo.InvariantCulture),
-        [SucceededKey] = Succeeded.ToString(CultureInfo.InvariantCulture),
-        [FailedKey] = Failed.ToString(CultureInfo.InvariantCulture),
-        [ReusedKey] = Reused.ToString(CultureInfo.InvariantCulture),
-    };
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [ListedKey] = Listed.ToString(CultureInfo.InvariantCulture),
+            [SucceededKey] = Succeeded.ToString(CultureInfo.InvariantCulture),
+            [FailedKey] = Failed.ToString(CultureInfo.InvariantCulture),
+            [ReusedKey] = Reused.ToString(CultureInfo.InvariantCulture),
+        };
+        if (FeatureStore is not null)
+        {
+            metadata[FeatureStoreKey] = FeatureStore;
+            metadata[SegmentsKey] = string.Join(',', Segments);
+        }
+
+        return metadata;
+    }
 
     /// <summary>The commit in a footer, or null when it is absent or does not add up (succeeded must be the part's rows).</summary>
     public static BatchCommit? FromMetadata(IReadOnlyDictionary<string, string>? metadata, long rows)
@@ -42,7 +63,16 @@ public sealed record BatchCommit(int Listed, int Succeeded, int Failed, int Reus
 
         // Parts written before the feature store count none reused.
         var reused = TryCount(metadata, ReusedKey, out var stored) && stored <= succeeded ? stored : 0;
-        return new BatchCommit(listed, succeeded, failed, reused);
+        if (!metadata.TryGetValue(FeatureStoreKey, out var featureStore))
+        {
+            return new BatchCommit(listed, succeeded, failed, reused);
+        }
+
+        // A part that points into the store must name where, and every one of its rows must have been reused.
+        var segments = metadata.TryGetValue(SegmentsKey, out var list) ? list.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+        return featureStore.Length == 0 || segments.Length == 0 || reused != succeeded
+            ? null
+            : new BatchCommit(listed, succeeded, failed, reused) { FeatureStore = featureStore, Segments = segments };
     }
 
     private static bool TryCount(IReadOnlyDictionary<string, string> metadata, string key, out int value)

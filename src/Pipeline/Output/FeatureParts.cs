@@ -78,6 +78,13 @@ public static class FeatureParts
     {
         using var buffer = await ParquetParts.ReadToMemoryAsync(store, key, cancellationToken);
         await using var reader = await ParquetReader.CreateAsync(buffer, cancellationToken: cancellationToken);
+        var table = await ReadTableAsync(reader, key, cancellationToken);
+        return (table, BatchCommit.FromMetadata(reader.CustomMetadata, table.Count));
+    }
+
+    /// <summary>Every row of an open features part (or final part), as one table.</summary>
+    internal static async Task<FeatureTable> ReadTableAsync(ParquetReader reader, string key, CancellationToken cancellationToken)
+    {
         var columns = new Columns(reader, key);
         var paths = new List<string>();
         var labels = new List<string>();
@@ -93,7 +100,7 @@ public static class FeatureParts
         }
 
         var all = features.Count == 1 ? features[0] : Concatenate(features);
-        return (new FeatureTable(paths, labels, all, Math.Max(dimension, 1)), BatchCommit.FromMetadata(reader.CustomMetadata, paths.Count));
+        return new FeatureTable(paths, labels, all, Math.Max(dimension, 1));
     }
 
     /// <summary>

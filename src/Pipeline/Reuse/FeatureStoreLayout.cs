@@ -25,6 +25,9 @@ public static class FeatureStoreLayout
         }
 
         var id = key[(key.LastIndexOf('/') + 1)..^Extension.Length];
-        return id.Length == 32 && id.All(char.IsAsciiHexDigitLower) && Index(id) == key ? id : null;
+        return IsSegmentId(id) && Index(id) == key ? id : null;
     }
+
+    /// <summary>Whether <paramref name="id"/> is a segment id this store makes: 32 lowercase hex digits.</summary>
+    public static bool IsSegmentId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
 }

@@ -3,6 +3,7 @@ using Fruits.Grains;
 using Fruits.Grains.Interfaces;
 using Fruits.IntegrationTests.EndToEnd;
 using Fruits.Pipeline.Imaging;
+using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
@@ -79,6 +80,18 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
                 .Select(r => (string)r[0]!).ToList());
         Assert.Equal((3 * PerLabel) - 2, db.Scalar<int>($"SELECT count(*) FROM (SELECT {relative} p, features FROM {before}) x JOIN (SELECT replace(path, {DuckDb.Quote(renamed)}, '') p, features FROM {after}) y USING (p) WHERE x.features = y.features"));
 
+        // The batches whose every image was stored point into the store; the others hold their features.
+        var kinds = new List<bool>();
+        var workParts = new LocalObjectStore(_temp.Combine("out-warm"));
+        for (var batch = 0; await FeatureParts.TryReadCommitAsync(workParts, OutputLayout.FeaturesPart(batch)) is { } commit; batch++)
+        {
+            kinds.Add(commit.FeatureStore is not null);
+            Assert.Equal(commit.FeatureStore is not null, commit.Reused == commit.Succeeded);
+        }
+
+        Assert.Contains(true, kinds);
+        Assert.Contains(false, kinds);
+
         using var summary = JsonDocument.Parse(File.ReadAllBytes(_temp.Combine("out-warm/summary.json")));
         Assert.Equal(PerLabel + 2, summary.RootElement.GetProperty("images_featurized").GetInt32());
         Assert.Equal((3 * PerLabel) - 2, summary.RootElement.GetProperty("images_reused").GetInt32());
@@ -142,6 +155,43 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
         {
             Assert.True(stored.AsSpan(i * 1280, 1280).SequenceEqual(written[images[i]]), $"{images[i]}: stored features differ from the output's");
         }
+    }
+
+    /// <summary>
+    /// A rerun over stored images writes work parts that point into the store instead of holding features. If a
+    /// segment they point at goes before the output is finished, the resumed job featurizes that batch again rather
+    /// than trusting the part, and its output is exact.
+    /// </summary>
+    [Fact]
+    public async Task A_resumed_job_featurizes_again_a_batch_whose_stored_features_are_gone()
+    {
+        var photos = ImageSubset.CopyTo(_temp.Combine("photos"), labels: 3, PerLabel);
+        var store = _temp.Combine("store");
+        await RunAsync(photos, _temp.Combine("out-cold"), store);
+        var output = _temp.Combine("out-warm");
+        Assert.Equal((0, 3 * PerLabel), Counts(await RunAsync(photos, output, store)));
+
+        var parts = new LocalObjectStore(output);
+        var commits = new List<BatchCommit>();
+        for (var batch = 0; batch < 3; batch++)
+        {
+            commits.Add(await FeatureParts.TryReadCommitAsync(parts, OutputLayout.FeaturesPart(batch)) ?? throw new InvalidOperationException($"batch {batch} has no commit"));
+        }
+
+        Assert.All(commits, c => Assert.True(c.FeatureStore is not null && c.Reused == PerLabel, $"{c} does not point into the store"));
+
+        // The output is left unfinished, as by a job that died before its last step, and one batch's segment is lost.
+        File.Delete(Path.Combine(output, OutputLayout.Success));
+        var lost = commits[1].Segments.Single();
+        File.Delete(Path.Combine(commits[1].FeatureStore!, FeatureStoreLayout.Segment(lost)));
+
+        var resumed = await RunAsync(photos, output, store);
+
+        Assert.Equal(2, resumed.Summary!.BatchesResumed);
+        Assert.Equal((PerLabel, 2 * PerLabel), Counts(resumed));
+        Assert.True(File.Exists(Path.Combine(commits[1].FeatureStore!, FeatureStoreLayout.Segment(lost))), "the featurized batch is stored again");
+        Assert.Null((await FeatureParts.TryReadCommitAsync(parts, OutputLayout.FeaturesPart(1)))!.FeatureStore);
+        AssertSameOutput(output, _temp.Combine("out-cold"), 3 * PerLabel);
     }
 
     public void Dispose() => _temp.Dispose();

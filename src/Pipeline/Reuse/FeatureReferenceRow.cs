@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+using Parquet.Serialization.Attributes;
+
+namespace Fruits.Pipeline.Reuse;
+
+/// <summary>
+/// A row of a features part that points into the feature store: the image, and the segment row that holds its
+/// features, with the content hash that row must hold for them to be trusted.
+/// </summary>
+public sealed class FeatureReferenceRow
+{
+    [JsonPropertyName("path"), ParquetRequired] public string Path { get; set; } = "";
+    [JsonPropertyName("label"), ParquetRequired] public string Label { get; set; } = "";
+    [JsonPropertyName("sha256"), ParquetRequired] public string Sha256 { get; set; } = "";
+    [JsonPropertyName("segment"), ParquetRequired] public string Segment { get; set; } = "";
+    [JsonPropertyName("row")] public int Row { get; set; }
+}
