@@ -7,9 +7,8 @@ namespace Fruits.Grains.Interfaces;
 /// </summary>
 /// <remarks>
 /// Immutable, so a call within one silo passes the arrays by reference: whoever builds one hands over arrays it
-/// never writes again (a snapshot of the silo's running merge, or statistics rebuilt from a stored part), and the
-/// aggregator only reads them into its own accumulator. Never build one on <c>MomentStatisticsBuffer</c>'s
-/// arrays, which the next batch overwrites.
+/// never writes again (a snapshot of the silo's running statistics, or statistics rebuilt from a stored part), and
+/// the aggregator only reads them into its own accumulator.
 /// </remarks>
 [GenerateSerializer, Immutable, Alias("Fruits.MomentStatistics")]
 public sealed record MomentStatisticsData

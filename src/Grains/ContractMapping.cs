@@ -20,7 +20,7 @@ public static class ContractMapping
 
     public static PcaSelection ToPipeline(this PcaSelectionData selection) => new(selection.Threshold, selection.FixedK);
 
-    /// <summary>Shares the arrays: call it only on statistics nobody writes again (not a <see cref="MomentStatisticsBuffer"/>'s).</summary>
+    /// <summary>Shares the arrays: call it only on statistics nobody writes again.</summary>
     public static MomentStatisticsData ToContract(this MomentStatistics statistics) => new()
     {
         Dimension = statistics.Dimension,

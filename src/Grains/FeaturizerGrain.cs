@@ -32,7 +32,6 @@ public sealed partial class FeaturizerGrain(
     private readonly FeaturizerOptions _options = options.Value;
     private ImagePreprocessor? _preprocessor;
     private OnnxFeaturizer? _featurizer;
-    private MomentStatisticsBuffer? _statistics;
     private float[] _features = [];
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -142,11 +141,6 @@ public sealed partial class FeaturizerGrain(
 
         var table = new FeatureTable(paths, labels, features, OnnxFeaturizer.FeatureLength);
 
-        // The batch's moments are pure CPU and need nothing from storage, so they are computed while the parts are
-        // written and synced, and merged only once the features part is durable (below).
-        var buffer = _statistics ??= new MomentStatisticsBuffer(OnnxFeaturizer.FeatureLength);
-        var statistics = table.Count > 0 ? Task.Run(() => buffer.Compute(table.FeatureBlock, table.Count)) : null;
-
         // The store is a cache, so the batch does not wait for it (a failed write costs a later job time only): the
         // write copies the misses' features before it returns, runs on while the next batch does, and the job waits
         // for it when it takes this silo's statistics.
@@ -155,46 +149,34 @@ public sealed partial class FeaturizerGrain(
             storeWrites.Track(request.JobId, StoreMissesAsync(request, target.Store, target.Index, missHashes, missRows, features));
         }
 
-        // The parts are written before the statistics are merged: the stored features are the source of
-        // truth, so a merged batch always has its features on storage. The errors part comes first (or a stale
+        // The parts are written before the statistics take the batch: the stored features are the source of truth,
+        // so a batch in the statistics always has its features on storage. The errors part comes first (or a stale
         // one from an earlier attempt goes) and the features part last, carrying the batch's commit in its footer:
         // a features part that reads is a batch whose every image is accounted for.
-        try
+        if (errors.Count > 0)
         {
-            if (errors.Count > 0)
-            {
-                await ParquetParts.WriteAsync(output, OutputLayout.ErrorsPart(request.BatchIndex), errors);
-            }
-            else if (await output.ExistsAsync(OutputLayout.ErrorsPart(request.BatchIndex)))
-            {
-                await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
-            }
-
-            var commit = new BatchCommit(images.Count, table.Count, errors.Count, reused);
-            if (featureStore is { } stored && reused == table.Count && table.Count > 0)
-            {
-                // Every row's features are already durable in the store: the part points at them instead of holding them.
-                await FeatureReferences.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), paths, labels, hits, stored.Location, commit);
-            }
-            else
-            {
-                await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, commit);
-            }
+            await ParquetParts.WriteAsync(output, OutputLayout.ErrorsPart(request.BatchIndex), errors);
         }
-        finally
+        else if (await output.ExistsAsync(OutputLayout.ErrorsPart(request.BatchIndex)))
         {
-            // The buffer and the features it reads are this activation's, reused by its next batch.
-            if (statistics is not null)
-            {
-                await statistics.ContinueWith(_ => { }, TaskScheduler.Default);
-            }
+            await output.DeleteAsync(OutputLayout.ErrorsPart(request.BatchIndex));
         }
 
-        // Merged into this silo's running partial, which the job collects once at fit time; the buffer is
-        // free again as soon as the merge returns.
-        if (statistics is not null)
+        var commit = new BatchCommit(images.Count, table.Count, errors.Count, reused);
+        if (featureStore is { } stored && reused == table.Count && table.Count > 0)
         {
-            siloStatistics.Add(request.JobId, request.BatchIndex, await statistics);
+            // Every row's features are already durable in the store: the part points at them instead of holding them.
+            await FeatureReferences.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), paths, labels, hits, stored.Location, commit);
+        }
+        else
+        {
+            await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, commit);
+        }
+
+        // Into this silo's running statistics, which the job collects once at fit time.
+        if (table.Count > 0)
+        {
+            siloStatistics.Add(request.JobId, request.BatchIndex, table.FeatureBlock, table.Count, table.Dimension);
         }
 
         LogBatchFeaturized(request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);

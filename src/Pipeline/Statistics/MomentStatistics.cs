@@ -6,10 +6,6 @@ namespace Fruits.Pipeline.Statistics;
 /// Sufficient statistics of a set of feature vectors: count, mean and co-moment matrix
 /// M2 = sum (x - mean)(x - mean)^T, stored as the packed upper triangle (row-major, i &lt;= j), all double.
 /// </summary>
-/// <remarks>
-/// Not immutable: the arrays of statistics from <see cref="MomentStatisticsBuffer.Compute"/> are that buffer's, and
-/// its next call overwrites them. Everything else here returns statistics that own their arrays.
-/// </remarks>
 public sealed class MomentStatistics
 {
     public required int Dimension { get; init; }
