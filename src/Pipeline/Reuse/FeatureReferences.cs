@@ -106,7 +106,7 @@ public static class FeatureReferences
         {
             var first = hits[missing[0]].Entry.SegmentId;
             throw new InvalidDataException(
-                $"{key}: the features of {missing.Count} of its {hits.Count} images are no longer in the feature store (segment {first} is gone or changed); run the job again without --overwrite to featurize them");
+                $"{key}: the features of {missing.Count} of its {hits.Count} images are no longer in the feature store (segment {first} is gone or changed); run the job again to featurize them");
         }
 
         return new FeatureTable(paths, labels, features, dimension);
