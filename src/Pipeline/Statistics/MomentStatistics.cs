@@ -51,12 +51,9 @@ public sealed class MomentStatistics
         }
     }
 
-    /// <summary>Fills zeroed <paramref name="mean"/> and <paramref name="coMoment"/> from <paramref name="count"/> &gt; 0 rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void CentredMoments(ReadOnlySpan<float> rows, int count, int dimension, Span<double> mean, Span<double> coMoment)
+    /// <summary>Fills zeroed <paramref name="mean"/> with the mean of <paramref name="count"/> &gt; 0 rows.</summary>
+    internal static void AddMean(ReadOnlySpan<float> rows, int count, int dimension, Span<double> mean)
     {
-        // Two-pass (mean first, then centred products) keeps M2 accurate for non-negative features whose
-        // mean dwarfs their spread, where the one-pass sum x x^T - n mean mean^T would cancel badly.
         for (var r = 0; r < count; r++)
         {
             var row = rows.Slice(r * dimension, dimension);
@@ -70,7 +67,15 @@ public sealed class MomentStatistics
         {
             mean[j] /= count;
         }
+    }
 
+    /// <summary>Fills zeroed <paramref name="mean"/> and <paramref name="coMoment"/> from <paramref name="count"/> &gt; 0 rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void CentredMoments(ReadOnlySpan<float> rows, int count, int dimension, Span<double> mean, Span<double> coMoment)
+    {
+        // Two-pass (mean first, then centred products) keeps M2 accurate for non-negative features whose
+        // mean dwarfs their spread, where the one-pass sum x x^T - n mean mean^T would cancel badly.
+        AddMean(rows, count, dimension, mean);
         PackedSyrk.AddCentred(rows, count, dimension, mean, coMoment);
     }
 

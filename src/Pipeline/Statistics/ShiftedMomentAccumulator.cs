@@ -39,19 +39,7 @@ public sealed class ShiftedMomentAccumulator
         var d = Dimension;
         if (Count == 0)
         {
-            for (var r = 0; r < count; r++)
-            {
-                var row = rows.Slice(r * d, d);
-                for (var j = 0; j < d; j++)
-                {
-                    _shift[j] += row[j];
-                }
-            }
-
-            for (var j = 0; j < d; j++)
-            {
-                _shift[j] /= count;
-            }
+            MomentStatistics.AddMean(rows, count, d, _shift);
         }
 
         for (var r = 0; r < count; r++)
