@@ -12,4 +12,10 @@ public sealed record BatchResult(
 {
     /// <summary>Of <see cref="Succeeded"/>, the images whose features came from the feature store.</summary>
     [Id(6)] public int Reused { get; init; }
+
+    /// <summary>
+    /// Names the featurize call that produced this result, so the projection can tell the features that call kept in
+    /// its silo's memory from those of any other attempt at the batch. Empty when nothing was kept.
+    /// </summary>
+    [Id(7)] public Guid Attempt { get; init; }
 }

@@ -15,4 +15,10 @@ public sealed record ProjectRequest(
 
     /// <summary>Rows per row group of the part (whole batches; 0: one row group per batch).</summary>
     [Id(4)] public int RowGroupRows { get; init; }
+
+    /// <summary>
+    /// For each of <see cref="Batches"/>, the featurize call the job accepted for it (<see cref="BatchResult.Attempt"/>;
+    /// empty for a batch resumed from storage): a silo that still holds that call's features projects from memory.
+    /// </summary>
+    [Id(5)] public IReadOnlyList<Guid>? Attempts { get; init; }
 }

@@ -25,6 +25,7 @@ public sealed partial class FeaturizerGrain(
     IOptions<FeaturizerOptions> options,
     ILocalSiloDetails silo,
     SiloStatisticsStore siloStatistics,
+    ProjectionFeatureCache projectionCache,
     FeatureStoreCache featureStores,
     FeatureStoreWrites storeWrites,
     ILogger<FeaturizerGrain> logger) : Grain, IFeaturizerGrain, IDisposable
@@ -173,14 +174,17 @@ public sealed partial class FeaturizerGrain(
             await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, commit);
         }
 
-        // Into this silo's running statistics, which the job collects once at fit time.
+        // Into this silo's running statistics, which the job collects once at fit time, and kept for the projection.
+        var attempt = Guid.Empty;
         if (table.Count > 0)
         {
             siloStatistics.Add(request.JobId, request.BatchIndex, table.FeatureBlock, table.Count, table.Dimension);
+            var call = Guid.NewGuid();
+            attempt = projectionCache.Add(request.JobId, request.BatchIndex, call, table) ? call : Guid.Empty;
         }
 
         LogBatchFeaturized(request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);
-        return new BatchResult(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds) { Reused = reused };
+        return new BatchResult(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds) { Reused = reused, Attempt = attempt };
     }
 
     public void Dispose()

@@ -50,6 +50,13 @@ public sealed class FeaturizerOptions
     /// <summary>All the image limits above, for the featurizer's <see cref="ImagePreprocessor"/>.</summary>
     public ImageLimits ImageLimits => new(MaxImagePixels, MaxImageBytes, MaxImageWidth, MaxImageHeight, MaxImageAspectRatio);
 
+    /// <summary>
+    /// Memory this silo may hold of the features its featurizers committed, so the job's projection on this silo
+    /// does not read them back from storage (see <see cref="ProjectionFeatureCache"/>). 256 MiB holds about
+    /// 50,000 images' features; batches beyond it are read as usual. 0 turns the cache off.
+    /// </summary>
+    public long ProjectionCacheBytes { get; set; } = 256L * 1024 * 1024;
+
     public int EffectiveConcurrency => MaxConcurrentBatches > 0 ? MaxConcurrentBatches : Environment.ProcessorCount;
 
     public int EffectiveReadAhead => Math.Max(0, ReadAhead);

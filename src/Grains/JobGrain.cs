@@ -371,7 +371,12 @@ public sealed partial class JobGrain(
         var bytesPerRow = OutputPartPlan.BytesPerRow(pca.Dimension, pca.K);
         var parts = OutputPartPlan.Plan(rowsPerBatch, spec.EffectivePartSizeBytes, bytesPerRow, Math.Max(1, dispatcher.ReadyCapacity));
         await Timed("projection", () => dispatcher.RunAsync(Enumerable.Range(0, parts.Count),
-            (worker, part) => worker.Project(new ProjectRequest(JobId, part, spec.Output) { Batches = parts[part], RowGroupRows = OutputPartPlan.RowGroupRows(bytesPerRow) }),
+            (worker, part) => worker.Project(new ProjectRequest(JobId, part, spec.Output)
+            {
+                Batches = parts[part],
+                Attempts = [.. parts[part].Select(b => featurized.TryGetValue(b, out var f) ? f.Result.Attempt : Guid.Empty)],
+                RowGroupRows = OutputPartPlan.RowGroupRows(bytesPerRow),
+            }),
             (result, _) =>
             {
                 if (result.Points is { } sample && points.Count < MaxScatterPoints)
@@ -445,7 +450,10 @@ public sealed partial class JobGrain(
         return committed;
     }
 
-    /// <summary>Silos may still hold statistics of an earlier attempt; this attempt's are rebuilt from what it accepts.</summary>
+    /// <summary>
+    /// Drops what silos hold for the job (statistics, features kept for the projection): at an attempt's start, as an
+    /// earlier attempt's are not this one's, and when the job ends.
+    /// </summary>
     private async Task ForgetPartialsAsync()
     {
         try
@@ -455,13 +463,16 @@ public sealed partial class JobGrain(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Harmless: a silo's stale partial covers batches this attempt did not accept from it, so it is refused at fit time.
+            // Harmless: a silo's stale partial covers batches this attempt did not accept from it, so it is refused at fit
+            // time; features it kept answer only to the featurize calls that made them, and within the cache's bound.
             LogForgetFailed(JobId, e.Message);
         }
     }
 
     private async Task FinishAsync(JobPhase phase, string? error)
     {
+        await ForgetPartialsAsync();
+
         // The output's lock goes before the phase is told: whoever sees a job ended finds its output as it stays,
         // with nothing of the job's left to disappear. Lost between the two, the job is resumed and claims it again.
         await ReleaseOutputAsync();

@@ -15,6 +15,7 @@ namespace Fruits.Grains;
 [StatelessWorker]
 public sealed partial class ProjectorGrain(
     PcaModelCache models,
+    ProjectionFeatureCache featureCache,
     IObjectStoreFactory stores,
     ILocalSiloDetails silo,
     ILogger<ProjectorGrain> logger) : Grain, IProjectorGrain
@@ -36,16 +37,17 @@ public sealed partial class ProjectorGrain(
         var projector = await models.GetProjectorAsync(request.JobId, request.Output.ToPipeline());
         var k = projector.Model.K;
         var batches = request.Batches ?? [request.BatchIndex];
+        var attempts = request.Attempts is { } accepted && accepted.Count == batches.Count ? accepted : null;
 
         // The part's batches are read and projected a few at a time ahead of the writer, which streams each row
         // group to storage as soon as it is cut: a part's memory is a row group and the read-ahead, not the part.
         var points = new List<ScatterPointData>();
         var rows = 0;
-        await FeatureParts.WriteProjectedAsync(output, OutputLayout.OutputPart(request.BatchIndex), ProjectInOrderAsync(output, projector, batches), k, Math.Max(1, request.RowGroupRows));
+        await FeatureParts.WriteProjectedAsync(output, OutputLayout.OutputPart(request.BatchIndex), ProjectInOrderAsync(output, projector, batches, attempts), k, Math.Max(1, request.RowGroupRows));
         LogProjected(request.JobId, request.BatchIndex, rows);
         return new BatchResult(request.BatchIndex, rows, 0, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds, points);
 
-        async IAsyncEnumerable<(FeatureTable Table, float[] Pca)> ProjectInOrderAsync(IObjectStore store, PcaProjector model, IReadOnlyList<int> parts)
+        async IAsyncEnumerable<(FeatureTable Table, float[] Pca)> ProjectInOrderAsync(IObjectStore store, PcaProjector model, IReadOnlyList<int> parts, IReadOnlyList<Guid>? calls)
         {
             var pending = new Queue<Task<(FeatureTable Table, float[] Pca)>>();
             var next = 0;
@@ -55,8 +57,10 @@ public sealed partial class ProjectorGrain(
                 {
                     while (next < parts.Count && pending.Count < ReadAhead)
                     {
-                        var batch = parts[next++];
-                        pending.Enqueue(Task.Run(() => ReadAndProjectAsync(store, model, batch)));
+                        var batch = parts[next];
+                        var call = calls?[next] ?? Guid.Empty;
+                        next++;
+                        pending.Enqueue(Task.Run(() => ReadAndProjectAsync(store, model, request.JobId, batch, call)));
                     }
 
                     var block = await pending.Dequeue();
@@ -82,9 +86,14 @@ public sealed partial class ProjectorGrain(
         }
     }
 
-    private async Task<(FeatureTable Table, float[] Pca)> ReadAndProjectAsync(IObjectStore store, PcaProjector projector, int batch)
+    private async Task<(FeatureTable Table, float[] Pca)> ReadAndProjectAsync(IObjectStore store, PcaProjector projector, string jobId, int batch, Guid call)
     {
-        var (table, _) = await _features.ReadAsync(store, batch, OnnxFeaturizer.FeatureLength);
+        // The features the accepted featurize call kept on this silo are those its parts hold; any other batch is read.
+        if (!featureCache.TryTake(jobId, batch, call, out var table))
+        {
+            (table, _) = await _features.ReadAsync(store, batch, OnnxFeaturizer.FeatureLength);
+        }
+
         var projected = new float[table.Count * projector.Model.K];
         projector.Project(table.FeatureBlock, table.Count, projected);
         return (table, projected);

@@ -10,6 +10,7 @@ namespace Fruits.Grains;
 public sealed partial class SiloRouterGrain(
     SiloWorkload workload,
     SiloStatisticsStore statistics,
+    ProjectionFeatureCache projectionCache,
     FeaturizerReadiness readiness,
     DrivenJobs drivenJobs,
     FeatureStoreWrites storeWrites,
@@ -43,6 +44,7 @@ public sealed partial class SiloRouterGrain(
     public Task ForgetJob(string jobId)
     {
         statistics.Forget(jobId);
+        projectionCache.Forget(jobId);
         return Task.CompletedTask;
     }
 

@@ -28,6 +28,7 @@ public static class FruitsSiloBuilderExtensions
         builder.Services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section);
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
         builder.Services.AddSingleton<SiloStatisticsStore>();
+        builder.Services.AddSingleton<ProjectionFeatureCache>();
         builder.Services.AddSingleton<SiloWorkload>();
         builder.Services.AddSingleton<DrivenJobs>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrain>();

@@ -7,6 +7,8 @@ using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 
 namespace Fruits.IntegrationTests.Reuse;
 
@@ -96,6 +98,9 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
         Assert.Equal(PerLabel + 2, summary.RootElement.GetProperty("images_featurized").GetInt32());
         Assert.Equal((3 * PerLabel) - 2, summary.RootElement.GetProperty("images_reused").GetInt32());
         Assert.Equal(StorageLocation.Parse(store).Uri, summary.RootElement.GetProperty("feature_store").GetString());
+
+        // The features each silo kept for its projections went with their jobs.
+        Assert.All(fixture.Cluster.Silos.Cast<InProcessSiloHandle>(), silo => Assert.Equal(0, silo.SiloHost.Services.GetRequiredService<ProjectionFeatureCache>().Bytes));
     }
 
     [Fact]
