@@ -31,6 +31,13 @@ public interface ISiloRouterGrain : IGrainWithStringKey
     [Alias("IsDriving")]
     Task<bool> IsDriving(string jobId);
 
+    /// <summary>
+    /// Loads (or refreshes, once per job) this silo's copy of the feature store's index for <paramref name="modelSha256"/>,
+    /// which its featurizers would otherwise do at the job's first batch here.
+    /// </summary>
+    [Alias("OpenFeatureStore"), ResponseTimeout("00:05:00")]
+    Task OpenFeatureStore(string jobId, StorageLocationData featureStore, string modelSha256);
+
     /// <summary>Drops whatever this silo holds for the job: a new attempt starts from the stored parts.</summary>
     [Alias("ForgetJob")]
     Task ForgetJob(string jobId);

@@ -25,6 +25,9 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
     /// <summary>How many batches the silos that can take work now run at once, as of the last look at the cluster.</summary>
     public int ReadyCapacity => _silos.Values.Where(s => s.CanTakeWork).Sum(s => s.Capacity);
 
+    /// <summary>The silos that can take work now, as of the last look at the cluster.</summary>
+    public IReadOnlyList<string> ReadySilos => [.. _silos.Where(s => s.Value.CanTakeWork).Select(s => s.Key)];
+
     /// <summary>
     /// Settles the job's model: the one of <paramref name="preferredSilo"/> (the job's own) when that silo is ready,
     /// else the one most ready silos have. Waits for a ready silo up to <see cref="JobsOptions.NoReadySiloTimeout"/>,

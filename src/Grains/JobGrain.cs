@@ -286,8 +286,9 @@ public sealed partial class JobGrain(
 
         await ForgetPartialsAsync();
 
-        // list
+        // list, while the silos that will featurize load the feature store's index
         await SetPhaseAsync(JobPhase.Listing);
+        var storeOpened = OpenFeatureStoreAsync(dispatcher.ReadySilos, featureStore, modelSha256);
         var listing = await Timed("listing", () => output.ListAsync(input, spec.BatchSize, stop));
         if (listing.Images == 0)
         {
@@ -339,6 +340,7 @@ public sealed partial class JobGrain(
             },
             stop));
         _featurizeClock.Stop();
+        await storeOpened;
         UpdateAttempt(a => a with { FeaturizeSeconds = _featurizeClock.Elapsed.TotalSeconds });
         if (stop.IsCancellationRequested)
         {
@@ -448,6 +450,27 @@ public sealed partial class JobGrain(
         var committed = await output.FindCommittedBatchesAsync(plan, new BatchFeatureReader(stores), stop);
         LogResumingBatches(JobId, committed.Count, plan.Batches);
         return committed;
+    }
+
+    /// <summary>
+    /// Has each silo load the feature store's index now, so the index is ready by the first batch rather than loaded
+    /// then. Never fails the job: a silo that did not load it loads it at its first batch, as without this call.
+    /// </summary>
+    private async Task OpenFeatureStoreAsync(IReadOnlyList<string> silos, StorageLocation? featureStore, string modelSha256)
+    {
+        if (featureStore is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await Task.WhenAll(silos.Select(s => GrainFactory.GetGrain<ISiloRouterGrain>(s).OpenFeatureStore(JobId, featureStore.ToContract(), modelSha256)));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogStoreOpenFailed(JobId, e.Message);
+        }
     }
 
     /// <summary>
@@ -675,6 +698,9 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: resuming, {Done} of {Batches} batches already stored")]
     private partial void LogResumingBatches(string jobId, int done, int batches);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: silos did not load the feature store's index ahead of their first batch: {Reason}")]
+    private partial void LogStoreOpenFailed(string jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: silos not told to drop earlier partials: {Reason}")]
     private partial void LogForgetFailed(string jobId, string reason);

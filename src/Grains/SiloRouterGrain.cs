@@ -1,5 +1,7 @@
 using Fruits.Grains.Interfaces;
 using Fruits.Grains.Placement;
+using Fruits.Pipeline.Imaging;
+using Fruits.Pipeline.Reuse;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 
@@ -14,6 +16,7 @@ public sealed partial class SiloRouterGrain(
     FeaturizerReadiness readiness,
     DrivenJobs drivenJobs,
     FeatureStoreWrites storeWrites,
+    FeatureStoreCache featureStores,
     ILogger<SiloRouterGrain> logger) : Grain, ISiloRouterGrain
 {
     /// <summary>Not ready while draining for shutdown; otherwise as the featurizer's model and sessions allow.</summary>
@@ -40,6 +43,9 @@ public sealed partial class SiloRouterGrain(
     }
 
     public Task<bool> IsDriving(string jobId) => Task.FromResult(drivenJobs.Contains(jobId));
+
+    public async Task OpenFeatureStore(string jobId, StorageLocationData featureStore, string modelSha256) =>
+        await featureStores.OpenAsync(featureStore.ToPipeline(), new FeatureStoreKey(modelSha256, ImagePreprocessor.Version), jobId);
 
     public Task ForgetJob(string jobId)
     {

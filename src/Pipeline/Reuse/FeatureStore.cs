@@ -126,23 +126,43 @@ public sealed class FeatureStore(IObjectStore store)
     }
 
     /// <summary>An index file's hashes in row order; null when it is missing, unreadable or not well-formed.</summary>
+    /// <remarks>
+    /// Read column by column rather than through the row serializer: a job loads every index file of the store before
+    /// its first batch, and the serializer's per-file cost was most of that wait.
+    /// </remarks>
     private async Task<ContentHash[]?> TryReadIndexAsync(string id, CancellationToken cancellationToken)
     {
         try
         {
-            var rows = await ParquetParts.ReadAsync<FeatureStoreIndexRow>(store, FeatureStoreLayout.Index(id), cancellationToken);
-            var hashes = new ContentHash[rows.Count];
-            for (var i = 0; i < rows.Count; i++)
+            using var buffer = await ParquetParts.ReadToMemoryAsync(store, FeatureStoreLayout.Index(id), cancellationToken);
+            await using var reader = await ParquetReader.CreateAsync(buffer, cancellationToken: cancellationToken);
+            var fields = reader.Schema.GetDataFields();
+            if (fields.FirstOrDefault(f => f.Name == "sha256") is not { } hashField || fields.FirstOrDefault(f => f.Name == "row") is not { } rowField)
             {
-                if (rows[i].Row != i || ContentHash.Parse(rows[i].Sha256) is not { } hash)
-                {
-                    return null;
-                }
-
-                hashes[i] = hash;
+                return null;
             }
 
-            return hashes;
+            var hashes = new List<ContentHash>();
+            for (var g = 0; g < reader.RowGroupCount; g++)
+            {
+                using var group = reader.OpenRowGroupReader(g);
+                var count = checked((int)group.RowCount);
+                var hexes = new string?[count];
+                var rows = new int[count];
+                await group.ReadAsync(hashField, hexes.AsMemory(), null, cancellationToken);
+                await group.ReadAsync(rowField, rows.AsMemory(), null, cancellationToken);
+                for (var i = 0; i < count; i++)
+                {
+                    if (rows[i] != hashes.Count || hexes[i] is not { } hex || ContentHash.Parse(hex) is not { } hash)
+                    {
+                        return null;
+                    }
+
+                    hashes.Add(hash);
+                }
+            }
+
+            return [.. hashes];
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
