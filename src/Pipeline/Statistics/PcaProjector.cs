@@ -118,36 +118,7 @@ public sealed class PcaProjector
             for (var c = 0; c < _k; c++)
             {
                 var w = comp + (long)c * d;
-                var a0 = Vector256<double>.Zero;
-                var a1 = Vector256<double>.Zero;
-                var a2 = Vector256<double>.Zero;
-                var a3 = Vector256<double>.Zero;
-                var a4 = Vector256<double>.Zero;
-                var a5 = Vector256<double>.Zero;
-                var a6 = Vector256<double>.Zero;
-                var a7 = Vector256<double>.Zero;
-                var j = 0;
-                for (; j <= d - 4; j += 4)
-                {
-                    var wv = Vector256.Load(w + j);
-                    a0 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + j), a0);
-                    a1 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + d + j), a1);
-                    a2 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (2 * d) + j), a2);
-                    a3 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (3 * d) + j), a3);
-                    a4 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (4 * d) + j), a4);
-                    a5 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (5 * d) + j), a5);
-                    a6 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (6 * d) + j), a6);
-                    a7 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (7 * d) + j), a7);
-                }
-
-                sums[0] = Vector256.Sum(a0);
-                sums[1] = Vector256.Sum(a1);
-                sums[2] = Vector256.Sum(a2);
-                sums[3] = Vector256.Sum(a3);
-                sums[4] = Vector256.Sum(a4);
-                sums[5] = Vector256.Sum(a5);
-                sums[6] = Vector256.Sum(a6);
-                sums[7] = Vector256.Sum(a7);
+                var j = Vector512.IsHardwareAccelerated ? SumBlockWide(w, x, d, sums) : SumBlock(w, x, d, sums);
                 for (var r = 0; r < n; r++)
                 {
                     var row = x + (r * d);
@@ -163,6 +134,83 @@ public sealed class PcaProjector
         }
     }
 
+    /// <summary>Each of eight rows dotted with <paramref name="w"/> in 4-wide lanes; returns where the lanes stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int SumBlock(double* w, double* x, int d, Span<double> sums)
+    {
+        var a0 = Vector256<double>.Zero;
+        var a1 = Vector256<double>.Zero;
+        var a2 = Vector256<double>.Zero;
+        var a3 = Vector256<double>.Zero;
+        var a4 = Vector256<double>.Zero;
+        var a5 = Vector256<double>.Zero;
+        var a6 = Vector256<double>.Zero;
+        var a7 = Vector256<double>.Zero;
+        var j = 0;
+        for (; j <= d - 4; j += 4)
+        {
+            var wv = Vector256.Load(w + j);
+            a0 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + j), a0);
+            a1 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + d + j), a1);
+            a2 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (2 * d) + j), a2);
+            a3 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (3 * d) + j), a3);
+            a4 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (4 * d) + j), a4);
+            a5 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (5 * d) + j), a5);
+            a6 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (6 * d) + j), a6);
+            a7 = VectorMath.MultiplyAdd(wv, Vector256.Load(x + (7 * d) + j), a7);
+        }
+
+        sums[0] = Vector256.Sum(a0);
+        sums[1] = Vector256.Sum(a1);
+        sums[2] = Vector256.Sum(a2);
+        sums[3] = Vector256.Sum(a3);
+        sums[4] = Vector256.Sum(a4);
+        sums[5] = Vector256.Sum(a5);
+        sums[6] = Vector256.Sum(a6);
+        sums[7] = Vector256.Sum(a7);
+        return j;
+    }
+
+    /// <summary>
+    /// As <see cref="SumBlock"/> in 8-wide lanes, where 512-bit vectors run at full speed: the loop is bound by its
+    /// loads (one component vector and eight row vectors per step), so twice the lanes is about twice the speed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int SumBlockWide(double* w, double* x, int d, Span<double> sums)
+    {
+        var a0 = Vector512<double>.Zero;
+        var a1 = Vector512<double>.Zero;
+        var a2 = Vector512<double>.Zero;
+        var a3 = Vector512<double>.Zero;
+        var a4 = Vector512<double>.Zero;
+        var a5 = Vector512<double>.Zero;
+        var a6 = Vector512<double>.Zero;
+        var a7 = Vector512<double>.Zero;
+        var j = 0;
+        for (; j <= d - 8; j += 8)
+        {
+            var wv = Vector512.Load(w + j);
+            a0 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + j), a0);
+            a1 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + d + j), a1);
+            a2 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + (2 * d) + j), a2);
+            a3 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + (3 * d) + j), a3);
+            a4 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + (4 * d) + j), a4);
+            a5 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + (5 * d) + j), a5);
+            a6 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + (6 * d) + j), a6);
+            a7 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + (7 * d) + j), a7);
+        }
+
+        sums[0] = Vector512.Sum(a0);
+        sums[1] = Vector512.Sum(a1);
+        sums[2] = Vector512.Sum(a2);
+        sums[3] = Vector512.Sum(a3);
+        sums[4] = Vector512.Sum(a4);
+        sums[5] = Vector512.Sum(a5);
+        sums[6] = Vector512.Sum(a6);
+        sums[7] = Vector512.Sum(a7);
+        return j;
+    }
+
     /// <summary>One row (a classified photo): the block kernel's arithmetic without its seven empty rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void ProjectOne(double* x, Span<float> output)
@@ -173,14 +221,29 @@ public sealed class PcaProjector
             for (var c = 0; c < _k; c++)
             {
                 var w = comp + (long)c * d;
-                var a0 = Vector256<double>.Zero;
                 var j = 0;
-                for (; j <= d - 4; j += 4)
+                double sum;
+                if (Vector512.IsHardwareAccelerated)
                 {
-                    a0 = VectorMath.MultiplyAdd(Vector256.Load(w + j), Vector256.Load(x + j), a0);
+                    var a0 = Vector512<double>.Zero;
+                    for (; j <= d - 8; j += 8)
+                    {
+                        a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w + j), Vector512.Load(x + j), a0);
+                    }
+
+                    sum = Vector512.Sum(a0);
+                }
+                else
+                {
+                    var a0 = Vector256<double>.Zero;
+                    for (; j <= d - 4; j += 4)
+                    {
+                        a0 = VectorMath.MultiplyAdd(Vector256.Load(w + j), Vector256.Load(x + j), a0);
+                    }
+
+                    sum = Vector256.Sum(a0);
                 }
 
-                var sum = Vector256.Sum(a0);
                 for (; j < d; j++)
                 {
                     sum += w[j] * x[j];

@@ -55,6 +55,38 @@ public sealed class PcaProjectorTests
         Assert.All(output[(count * k)..], v => Assert.True(float.IsNaN(v)));
     }
 
+    /// <summary>A photo classified alone gets the very scores its row gets in a job's block of rows.</summary>
+    [Theory]
+    [InlineData(1280, 30)]
+    [InlineData(13, 5)]
+    public void A_row_projected_alone_gets_the_same_bits_as_in_a_block(int dimension, int k)
+    {
+        const int count = 19;
+        var rng = new Random(dimension + k);
+        var model = new PcaModel
+        {
+            Dimension = dimension,
+            Count = 100,
+            K = k,
+            Mean = [.. Enumerable.Range(0, dimension).Select(_ => rng.NextDouble() * 2)],
+            Components = [.. Enumerable.Range(0, k * dimension).Select(_ => rng.NextDouble() - 0.5)],
+            Eigenvalues = new double[dimension],
+            ExplainedVarianceRatio = new double[dimension],
+            Selection = new PcaSelection(FixedK: k),
+        };
+        var projector = new PcaProjector(model);
+        var rows = StatisticsTestData.NonNegativeRows(7, count, dimension);
+        var block = new float[count * k];
+        projector.Project(rows, count, block);
+
+        for (var r = 0; r < count; r++)
+        {
+            var alone = new float[k];
+            projector.Project(rows.AsSpan(r * dimension, dimension), 1, alone);
+            Assert.Equal(block.AsSpan(r * k, k).ToArray(), alone);
+        }
+    }
+
     [Fact]
     public void Projects_fitted_model_onto_its_principal_axes()
     {
