@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Reuse;
@@ -231,7 +232,9 @@ public sealed partial class FeaturizerGrain(
     private async Task StoreMissesAsync(FeaturizeRequest request, FeatureStore store, FeatureStoreIndex index, List<ContentHash> hashes, List<int> rows, float[] features)
     {
         const int Length = OnnxFeaturizer.FeatureLength;
-        var block = new float[hashes.Count * Length];
+
+        // Pooled: a batch's misses are a few hundred kilobytes, a large-object allocation per batch otherwise.
+        var block = ArrayPool<float>.Shared.Rent(hashes.Count * Length);
         for (var i = 0; i < rows.Count; i++)
         {
             features.AsSpan(rows[i] * Length, Length).CopyTo(block.AsSpan(i * Length, Length));
@@ -244,6 +247,10 @@ public sealed partial class FeaturizerGrain(
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
             LogStoreWriteFailed(request.JobId, request.BatchIndex, OneLine(e.Message));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(block);
         }
     }
 
