@@ -5,9 +5,10 @@ using System.Text.Json;
 namespace Fruits.Bench;
 
 /// <summary>
-/// (reuse) The feature store and refit, as ratios within one run: cold jobs of the input with the store off, on, off
-/// (the cold reference, and the store the later jobs use), the store's cost in cold jobs of a third of the input, the
-/// warm rerun, the input plus 1,000 new images against a cold job of those 1,000 alone, and `fruits refit`.
+/// (reuse) The feature store and refit, as ratios within one run: cold jobs of the input with the store off and on, the
+/// warm rerun, the input plus 1,000 new images against a cold job of those 1,000 alone, `fruits refit`, a second cold
+/// job with the store off (with the first, the cold reference), and the store's cost in cold jobs of a third of the
+/// input.
 /// </summary>
 /// <remarks>
 /// The store's cost is a percent or two of a cold job, well inside how much two cold jobs of the full input a few
@@ -61,10 +62,25 @@ public static class ReuseBenchmarks
             File.CreateSymbolicLink(target, file);
         }
 
-        // The full input off, on, off: the cold reference is the mean of both "off" jobs, and the "on" job fills the
-        // store the warm jobs below read.
+        // The full input off, on, then everything measured against the cold reference, then off again: the reference is
+        // the mean of both "off" jobs, which bracket in time the warm jobs and the refit compared with it, so drift over
+        // those minutes cancels. The "on" job fills the store the warm jobs read.
         var off1 = await JobAsync("cold, store off (1)", input, Path.Combine(work, "reuse-off-1"), ["--no-feature-store"], print, cancellationToken);
         var on1 = await JobAsync("cold, store on", input, Path.Combine(work, "reuse-on"), ["--feature-store", store], print, cancellationToken);
+
+        var warmRuns = new List<ReuseJob>();
+        for (var i = 1; i <= WarmReruns; i++)
+        {
+            warmRuns.Add(await JobAsync($"warm rerun ({i})", input, Path.Combine(work, "reuse-warm"), ["--feature-store", store], print, cancellationToken));
+        }
+
+        var warm = warmRuns.OrderBy(j => j.Total).ElementAt(WarmReruns / 2);
+        print(string.Create(CultureInfo.InvariantCulture, $"    warm rerun, median of {WarmReruns}: job {warm.Total:F2} s"));
+        var newOnly = await JobAsync($"{NewImages:N0} new, cold", fresh, Path.Combine(work, "reuse-new"), ["--no-feature-store"], print, cancellationToken);
+        var plusNew = await JobAsync($"input + {NewImages:N0} new, warm", grown, Path.Combine(work, "reuse-grown"), ["--feature-store", store], print, cancellationToken);
+        var refit = await RefitAsync(Path.Combine(work, "reuse-on"), Path.Combine(work, "reuse-refit"), cancellationToken);
+        print(string.Create(CultureInfo.InvariantCulture, $"    refit --k 100 of the cold output: {refit:F2} s (process wall)"));
+
         var off2 = await JobAsync("cold, store off (2)", input, Path.Combine(work, "reuse-off-2"), ["--no-feature-store"], print, cancellationToken);
         var cold = (off1.Total + off2.Total) / 2;
 
@@ -83,19 +99,6 @@ public static class ReuseBenchmarks
 
         double Featurize(IEnumerable<(ReuseJob Job, bool StoreOn)> jobs, bool on) => jobs.Where(j => j.StoreOn == on).Sum(j => j.Job.Featurize);
         var rounds = costJobs.Chunk(4).Select(r => Featurize(r, true) / Featurize(r, false)).ToList();
-
-        var warmRuns = new List<ReuseJob>();
-        for (var i = 1; i <= WarmReruns; i++)
-        {
-            warmRuns.Add(await JobAsync($"warm rerun ({i})", input, Path.Combine(work, "reuse-warm"), ["--feature-store", store], print, cancellationToken));
-        }
-
-        var warm = warmRuns.OrderBy(j => j.Total).ElementAt(WarmReruns / 2);
-        print(string.Create(CultureInfo.InvariantCulture, $"    warm rerun, median of {WarmReruns}: job {warm.Total:F2} s"));
-        var newOnly = await JobAsync($"{NewImages:N0} new, cold", fresh, Path.Combine(work, "reuse-new"), ["--no-feature-store"], print, cancellationToken);
-        var plusNew = await JobAsync($"input + {NewImages:N0} new, warm", grown, Path.Combine(work, "reuse-grown"), ["--feature-store", store], print, cancellationToken);
-        var refit = await RefitAsync(Path.Combine(work, "reuse-on"), Path.Combine(work, "reuse-refit"), cancellationToken);
-        print(string.Create(CultureInfo.InvariantCulture, $"    refit --k 100 of the cold output: {refit:F2} s (process wall)"));
 
         var ratios = new
         {
