@@ -1,4 +1,6 @@
 using Fruits.Pipeline.Storage;
+using Parquet;
+using Parquet.Schema;
 using Parquet.Serialization;
 
 namespace Fruits.Pipeline.Output;
@@ -6,11 +8,42 @@ namespace Fruits.Pipeline.Output;
 /// <summary>Reads and writes whole Parquet parts through a store, so every part lands atomically.</summary>
 public static class ParquetParts
 {
+    private static readonly ParquetOptions Snappy = new() { CompressionMethod = CompressionMethod.Snappy };
+
     public static async Task WriteAsync<T>(IObjectStore store, string key, IReadOnlyCollection<T> rows, CancellationToken cancellationToken = default)
         where T : class, new()
     {
         using var buffer = new MemoryStream();
-        await ParquetSerializer.SerializeAsync(rows, buffer, new Parquet.ParquetOptions { CompressionMethod = Parquet.CompressionMethod.Snappy }, cancellationToken: cancellationToken);
+        await ParquetSerializer.SerializeAsync(rows, buffer, Snappy, cancellationToken: cancellationToken);
+        await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+    }
+
+    /// <summary>
+    /// A one-row-group part whose columns <paramref name="writeColumns"/> writes, Snappy-compressed, with
+    /// <paramref name="metadata"/> in its footer, built in memory (<paramref name="capacity"/> bytes to start) and put in
+    /// place whole.
+    /// </summary>
+    internal static async Task WriteColumnsAsync(
+        IObjectStore store,
+        string key,
+        ParquetSchema schema,
+        int capacity,
+        Dictionary<string, string>? metadata,
+        Func<ParquetRowGroupWriter, Task> writeColumns,
+        CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream(capacity);
+        await using (var writer = await ParquetWriter.CreateAsync(schema, buffer, Snappy, cancellationToken: cancellationToken))
+        {
+            if (metadata is not null)
+            {
+                writer.CustomMetadata = metadata;
+            }
+
+            using var group = writer.CreateRowGroup();
+            await writeColumns(group);
+        }
+
         await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
     }
 

@@ -15,7 +15,6 @@ namespace Fruits.Pipeline.Reuse;
 public static class FeatureReferences
 {
     private static readonly ParquetSchema Schema = typeof(FeatureReferenceRow).GetParquetSchema(forWriting: true);
-    private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.Snappy };
 
     /// <summary>
     /// Writes the part for <paramref name="paths"/> whose features are <paramref name="hits"/> (one per row, by
@@ -46,19 +45,15 @@ public static class FeatureReferences
 
         var segments = hits.Select(h => h.Entry.SegmentId).Distinct(StringComparer.Ordinal).ToArray();
         var fields = Schema.GetDataFields();
-        using var buffer = new MemoryStream();
-        await using (var writer = await ParquetWriter.CreateAsync(Schema, buffer, Options, cancellationToken: cancellationToken))
+        var metadata = (commit with { FeatureStore = featureStore.Uri, Segments = segments }).ToMetadata();
+        await ParquetParts.WriteColumnsAsync(output, key, Schema, (paths.Count * 400) + 4096, metadata, async group =>
         {
-            writer.CustomMetadata = (commit with { FeatureStore = featureStore.Uri, Segments = segments }).ToMetadata();
-            using var group = writer.CreateRowGroup();
             await group.WriteAsync(fields[0], paths as IReadOnlyCollection<string> ?? [.. paths], null);
             await group.WriteAsync(fields[1], labels as IReadOnlyCollection<string> ?? [.. labels], null);
             await group.WriteAsync(fields[2], hits.Select(h => h.Hash.Hex).ToArray(), null);
             await group.WriteAsync(fields[3], hits.Select(h => h.Entry.SegmentId).ToArray(), null);
             await group.WriteAsync<int>(fields[4], hits.Select(h => h.Entry.Row).ToArray().AsMemory(), null, null, cancellationToken);
-        }
-
-        await output.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+        }, cancellationToken);
     }
 
     /// <summary>

@@ -21,7 +21,6 @@ public sealed class FeatureStore(IObjectStore store)
     private const int ParallelIndexReads = 16;
     private static readonly ParquetSchema SegmentSchema = typeof(FeatureStoreRow).GetParquetSchema(forWriting: true);
     private static readonly ParquetSchema IndexSchema = typeof(FeatureStoreIndexRow).GetParquetSchema(forWriting: true);
-    private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.Snappy };
 
     public IObjectStore Store => store;
 
@@ -99,31 +98,19 @@ public sealed class FeatureStore(IObjectStore store)
 
         // Sized for the features at once: a segment is a few hundred kilobytes, and growing the buffer by doubling
         // would copy and discard most of that again, on the featurizer's cores, once per batch.
-        using (var buffer = new MemoryStream(checked((hashes.Count * dimension * sizeof(float)) + (hashes.Count * 80) + 4096)))
+        await ParquetParts.WriteColumnsAsync(store, FeatureStoreLayout.Segment(id), SegmentSchema, checked((hashes.Count * dimension * sizeof(float)) + (hashes.Count * 80) + 4096), null, async group =>
         {
-            await using (var writer = await ParquetWriter.CreateAsync(SegmentSchema, buffer, Options, cancellationToken: cancellationToken))
-            {
-                using var group = writer.CreateRowGroup();
-                await group.WriteAsync(fields[0], hexes, null);
-                await FeatureParts.WriteListAsync(group, fields[1], features, hashes.Count, dimension, cancellationToken);
-            }
-
-            await store.WriteAsync(FeatureStoreLayout.Segment(id), buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
-        }
+            await group.WriteAsync(fields[0], hexes, null);
+            await FeatureParts.WriteListAsync(group, fields[1], features, hashes.Count, dimension, cancellationToken);
+        }, cancellationToken);
 
         // Only now may anyone find these entries. Written column by column, as it is read.
         var indexFields = IndexSchema.GetDataFields();
-        using (var buffer = new MemoryStream((hashes.Count * 80) + 4096))
+        await ParquetParts.WriteColumnsAsync(store, FeatureStoreLayout.Index(id), IndexSchema, (hashes.Count * 80) + 4096, null, async group =>
         {
-            await using (var writer = await ParquetWriter.CreateAsync(IndexSchema, buffer, Options, cancellationToken: cancellationToken))
-            {
-                using var group = writer.CreateRowGroup();
-                await group.WriteAsync(indexFields[0], hexes, null);
-                await group.WriteAsync<int>(indexFields[1], Enumerable.Range(0, hashes.Count).ToArray().AsMemory(), null, null, cancellationToken);
-            }
-
-            await store.WriteAsync(FeatureStoreLayout.Index(id), buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
-        }
+            await group.WriteAsync(indexFields[0], hexes, null);
+            await group.WriteAsync<int>(indexFields[1], Enumerable.Range(0, hashes.Count).ToArray().AsMemory(), null, null, cancellationToken);
+        }, cancellationToken);
 
         index?.AddSegment(id, hashes);
         return id;
