@@ -35,6 +35,7 @@ public sealed partial class FeaturizerGrain(
     private ImagePreprocessor? _preprocessor;
     private OnnxFeaturizer? _featurizer;
     private float[] _features = [];
+    private float[] _knownFeatures = [];
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -64,17 +65,35 @@ public sealed partial class FeaturizerGrain(
         var errors = new List<ErrorRow>();
         var featureStore = await OpenFeatureStoreAsync(request);
 
-        // Rows whose tensors wait in the model's input slots; rows found in the feature store, filled after the loop;
-        // the content hash of each featurized row, written to the store at the end.
+        // Images the store holds at the very version listed are not read at all; the others are read in order.
+        var byVersion = featureStore is { } opened ? await ReadKnownAsync(opened.Store, opened.Index, images) : null;
+        var toRead = byVersion is null ? images : images.Where((_, i) => byVersion.Slots[i] < 0).ToList();
+
+        // Rows whose tensors wait in the model's input slots; rows found in the feature store by version (filled in
+        // the loop) and by content (filled after it); the content hash and version key of each featurized row,
+        // written to the store at the end.
         var pendingRows = new List<int>(inferenceBatch);
+        var knownHits = new List<FeatureStoreHit>();
         var hits = new List<FeatureStoreHit>();
         var hitImages = new List<ImageEntry>();
         var missHashes = new List<ContentHash>();
+        var missVersions = new List<UInt128?>();
         var missRows = new List<int>();
 
-        await using var reads = new ImageReadAhead(input, images, _options.EffectiveReadAhead, _options.MaxImageBytes, _options.ReadTimeout);
-        foreach (var image in images)
+        await using var reads = new ImageReadAhead(input, toRead, _options.EffectiveReadAhead, _options.MaxImageBytes, _options.ReadTimeout);
+        for (var i = 0; i < images.Count; i++)
         {
+            var image = images[i];
+            if (byVersion is not null && byVersion.Slots[i] is var slot and >= 0)
+            {
+                _knownFeatures.AsSpan(slot * OnnxFeaturizer.FeatureLength, OnnxFeaturizer.FeatureLength)
+                    .CopyTo(features.AsSpan(paths.Count * OnnxFeaturizer.FeatureLength, OnnxFeaturizer.FeatureLength));
+                knownHits.Add(byVersion.Hits[slot] with { DestinationRow = paths.Count });
+                paths.Add(image.Path);
+                labels.Add(image.Label);
+                continue;
+            }
+
             try
             {
                 var bytes = await reads.ReadNextAsync();
@@ -90,6 +109,7 @@ public sealed partial class FeaturizerGrain(
                     if (hash is { } miss)
                     {
                         missHashes.Add(miss);
+                        missVersions.Add(ImageVersionKey.Of(image));
                         missRows.Add(paths.Count);
                     }
 
@@ -113,7 +133,7 @@ public sealed partial class FeaturizerGrain(
             }
         }
 
-        var reused = hits.Count;
+        var reused = knownHits.Count + hits.Count;
         if (featureStore is { } found && hits.Count > 0)
         {
             // A hit whose segment does not read or verify is featurized after all: the store is never trusted blindly.
@@ -126,6 +146,7 @@ public sealed partial class FeaturizerGrain(
                 _preprocessor!.Preprocess(bytes, _featurizer.InputSlot(pendingRows.Count));
                 pendingRows.Add(hit.DestinationRow);
                 missHashes.Add(hit.Hash);
+                missVersions.Add(ImageVersionKey.Of(hitImages[position]));
                 missRows.Add(hit.DestinationRow);
                 if (pendingRows.Count == inferenceBatch)
                 {
@@ -134,6 +155,10 @@ public sealed partial class FeaturizerGrain(
             }
 
             LogReused(request.JobId, request.BatchIndex, reused, unverified.Count);
+        }
+        else if (knownHits.Count > 0)
+        {
+            LogReused(request.JobId, request.BatchIndex, reused, 0);
         }
 
         if (pendingRows.Count > 0)
@@ -148,7 +173,7 @@ public sealed partial class FeaturizerGrain(
         // for it when it takes this silo's statistics.
         if (featureStore is { } target && missHashes.Count > 0)
         {
-            storeWrites.Track(request.JobId, StoreMissesAsync(request, target.Store, target.Index, missHashes, missRows, features));
+            storeWrites.Track(request.JobId, StoreMissesAsync(request, target.Store, target.Index, missHashes, missVersions, missRows, features));
         }
 
         // The parts are written before the statistics take the batch: the stored features are the source of truth,
@@ -168,7 +193,8 @@ public sealed partial class FeaturizerGrain(
         if (featureStore is { } stored && reused == table.Count && table.Count > 0)
         {
             // Every row's features are already durable in the store: the part points at them instead of holding them.
-            await FeatureReferences.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), paths, labels, hits, stored.Location, commit);
+            var everyHit = knownHits.Count == 0 ? hits : hits.Count == 0 ? knownHits : [.. knownHits.Concat(hits).OrderBy(h => h.DestinationRow)];
+            await FeatureReferences.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), paths, labels, everyHit, stored.Location, commit);
         }
         else
         {
@@ -229,7 +255,54 @@ public sealed partial class FeaturizerGrain(
         }
     }
 
-    private async Task StoreMissesAsync(FeaturizeRequest request, FeatureStore store, FeatureStoreIndex index, List<ContentHash> hashes, List<int> rows, float[] features)
+    /// <summary>
+    /// The images of the batch that the store holds at the version listed, with their features read into
+    /// <see cref="_knownFeatures"/>; null when there are none. An entry whose segment does not read or verify is left
+    /// out, and its image is read like any other.
+    /// </summary>
+    private async Task<KnownImages?> ReadKnownAsync(FeatureStore store, FeatureStoreIndex index, IReadOnlyList<ImageEntry> images)
+    {
+        var slots = new int[images.Count];
+        var wanted = new List<FeatureStoreHit>();
+        for (var i = 0; i < images.Count; i++)
+        {
+            slots[i] = -1;
+            if (ImageVersionKey.Of(images[i]) is { } version && index.TryFindVersion(version, out var prefix, out var entry))
+            {
+                slots[i] = wanted.Count;
+                wanted.Add(new FeatureStoreHit(new ContentHash(prefix, ""), entry, wanted.Count));
+            }
+        }
+
+        if (wanted.Count == 0)
+        {
+            return null;
+        }
+
+        if (_knownFeatures.Length < wanted.Count * OnnxFeaturizer.FeatureLength)
+        {
+            _knownFeatures = new float[images.Count * OnnxFeaturizer.FeatureLength];
+        }
+
+        var resolved = new ContentHash[wanted.Count];
+        var failed = (await store.ReadAsync(wanted, _knownFeatures, OnnxFeaturizer.FeatureLength, resolved)).ToHashSet();
+        var hits = new FeatureStoreHit[wanted.Count];
+        for (var i = 0; i < images.Count; i++)
+        {
+            if (slots[i] >= 0 && failed.Contains(slots[i]))
+            {
+                slots[i] = -1;
+            }
+            else if (slots[i] >= 0)
+            {
+                hits[slots[i]] = wanted[slots[i]] with { Hash = resolved[slots[i]] };
+            }
+        }
+
+        return failed.Count == wanted.Count ? null : new KnownImages(slots, hits);
+    }
+
+    private async Task StoreMissesAsync(FeaturizeRequest request, FeatureStore store, FeatureStoreIndex index, List<ContentHash> hashes, List<UInt128?> versions, List<int> rows, float[] features)
     {
         const int Length = OnnxFeaturizer.FeatureLength;
 
@@ -242,7 +315,7 @@ public sealed partial class FeaturizerGrain(
 
         try
         {
-            await store.WriteAsync(hashes, block, Length, index);
+            await store.WriteAsync(hashes, block, Length, index, versions);
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
@@ -255,6 +328,9 @@ public sealed partial class FeaturizerGrain(
     }
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+
+    /// <summary>For each image of a batch, its slot among <see cref="Hits"/> (the images found by version), or -1.</summary>
+    private sealed record KnownImages(int[] Slots, FeatureStoreHit[] Hits);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} batch {BatchIndex}: {Reused} images reused from the feature store, {Unverified} found there but featurized again")]
     private partial void LogReused(string jobId, int batchIndex, int reused, int unverified);

@@ -96,7 +96,7 @@ public static class FeatureReferences
         }
 
         var features = new float[paths.Count * dimension];
-        var missing = await store.ReadAsync(hits, features, dimension, cancellationToken);
+        var missing = await store.ReadAsync(hits, features, dimension, cancellationToken: cancellationToken);
         if (missing.Count > 0)
         {
             var first = hits[missing[0]].Entry.SegmentId;

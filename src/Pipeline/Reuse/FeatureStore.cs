@@ -42,7 +42,7 @@ public sealed class FeatureStore(IObjectStore store)
         {
             if (await TryReadIndexAsync(id, token) is { } rows)
             {
-                index.AddSegment(id, rows);
+                index.AddSegment(id, rows.Hashes, rows.Versions);
                 Interlocked.Increment(ref loaded);
             }
         });
@@ -54,7 +54,11 @@ public sealed class FeatureStore(IObjectStore store)
     /// (rows of <paramref name="dimension"/> floats). Returns the positions in <paramref name="wanted"/> whose features
     /// could not be read or did not verify: those images must be featurized.
     /// </summary>
-    public async Task<IReadOnlyList<int>> ReadAsync(IReadOnlyList<FeatureStoreHit> wanted, float[] destination, int dimension, CancellationToken cancellationToken = default)
+    /// <param name="resolved">
+    /// When given, receives at each verified position the full hash the segment row holds. A hit found by image version
+    /// carries only its hash's first 128 bits (an empty <see cref="ContentHash.Hex"/>), and is checked against those.
+    /// </param>
+    public async Task<IReadOnlyList<int>> ReadAsync(IReadOnlyList<FeatureStoreHit> wanted, float[] destination, int dimension, ContentHash[]? resolved = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(wanted);
         ArgumentNullException.ThrowIfNull(destination);
@@ -65,14 +69,22 @@ public sealed class FeatureStore(IObjectStore store)
             foreach (var (hit, position) in group)
             {
                 var row = hit.Entry.Row;
-                if (segment is null || segment.Value.Dimension != dimension || row >= segment.Value.Hashes.Length
-                    || !string.Equals(segment.Value.Hashes[row], hit.Hash.Hex, StringComparison.Ordinal))
+                var stored = segment is { } read && read.Dimension == dimension && row < read.Hashes.Length ? read.Hashes[row] : null;
+                var verified = stored is not null && (hit.Hash.Hex.Length > 0
+                    ? string.Equals(stored, hit.Hash.Hex, StringComparison.Ordinal)
+                    : ContentHash.Parse(stored) is { } full && full.Prefix == hit.Hash.Prefix);
+                if (!verified)
                 {
                     failed.Add(position);
                     continue;
                 }
 
-                segment.Value.Features.AsSpan(row * dimension, dimension).CopyTo(destination.AsSpan(hit.DestinationRow * dimension, dimension));
+                if (resolved is not null)
+                {
+                    resolved[position] = ContentHash.Parse(stored!)!.Value;
+                }
+
+                segment!.Value.Features.AsSpan(row * dimension, dimension).CopyTo(destination.AsSpan(hit.DestinationRow * dimension, dimension));
             }
         }
 
@@ -83,10 +95,16 @@ public sealed class FeatureStore(IObjectStore store)
     /// Stores <paramref name="hashes"/>' features (rows of <paramref name="features"/>) as one segment and its index
     /// file, and adds them to <paramref name="index"/>. Returns the segment's id.
     /// </summary>
-    public async Task<string> WriteAsync(IReadOnlyList<ContentHash> hashes, float[] features, int dimension, FeatureStoreIndex? index, CancellationToken cancellationToken = default)
+    /// <param name="versions">Each row's <see cref="ImageVersionKey"/>, or null where its image has none.</param>
+    public async Task<string> WriteAsync(IReadOnlyList<ContentHash> hashes, float[] features, int dimension, FeatureStoreIndex? index, IReadOnlyList<UInt128?>? versions = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(hashes);
         ArgumentNullException.ThrowIfNull(features);
+        if (versions is not null && versions.Count != hashes.Count)
+        {
+            throw new ArgumentException($"{hashes.Count} rows need {hashes.Count} version keys, got {versions.Count}", nameof(versions));
+        }
+
         if (hashes.Count == 0 || features.Length < (long)hashes.Count * dimension)
         {
             throw new ArgumentException($"a segment needs at least one row and {hashes.Count} x {dimension} features, got {features.Length}", nameof(features));
@@ -110,9 +128,10 @@ public sealed class FeatureStore(IObjectStore store)
         {
             await group.WriteAsync(indexFields[0], hexes, null);
             await group.WriteAsync<int>(indexFields[1], Enumerable.Range(0, hashes.Count).ToArray().AsMemory(), null, null, cancellationToken);
+            await group.WriteAsync(indexFields[2], Enumerable.Range(0, hashes.Count).Select(r => versions?[r] is { } v ? ImageVersionKey.Format(v) : null).ToArray(), null);
         }, cancellationToken);
 
-        index?.AddSegment(id, hashes);
+        index?.AddSegment(id, hashes, versions);
         return id;
     }
 
@@ -129,12 +148,15 @@ public sealed class FeatureStore(IObjectStore store)
         return Convert.ToHexStringLower(digest.GetHashAndReset())[..32];
     }
 
-    /// <summary>An index file's hashes in row order; null when it is missing, unreadable or not well-formed.</summary>
+    /// <summary>
+    /// An index file's hashes in row order, with each row's image version key when the file has that column; null when
+    /// the file is missing, unreadable or not well-formed. A version that does not parse only loses its row that key.
+    /// </summary>
     /// <remarks>
     /// Read column by column rather than through the row serializer: a job loads every index file of the store before
     /// its first batch, and the serializer's per-file cost was most of that wait.
     /// </remarks>
-    private async Task<ContentHash[]?> TryReadIndexAsync(string id, CancellationToken cancellationToken)
+    private async Task<(ContentHash[] Hashes, UInt128?[]? Versions)?> TryReadIndexAsync(string id, CancellationToken cancellationToken)
     {
         try
         {
@@ -146,7 +168,9 @@ public sealed class FeatureStore(IObjectStore store)
                 return null;
             }
 
+            var versionField = fields.FirstOrDefault(f => f.Name == "image_version");
             var hashes = new List<ContentHash>();
+            var versions = versionField is null ? null : new List<UInt128?>();
             for (var g = 0; g < reader.RowGroupCount; g++)
             {
                 using var group = reader.OpenRowGroupReader(g);
@@ -155,6 +179,12 @@ public sealed class FeatureStore(IObjectStore store)
                 var rows = new int[count];
                 await group.ReadAsync(hashField, hexes.AsMemory(), null, cancellationToken);
                 await group.ReadAsync(rowField, rows.AsMemory(), null, cancellationToken);
+                var keys = new string?[versionField is null ? 0 : count];
+                if (versionField is not null)
+                {
+                    await group.ReadAsync(versionField, keys.AsMemory(), null, cancellationToken);
+                }
+
                 for (var i = 0; i < count; i++)
                 {
                     if (rows[i] != hashes.Count || hexes[i] is not { } hex || ContentHash.Parse(hex) is not { } hash)
@@ -163,10 +193,11 @@ public sealed class FeatureStore(IObjectStore store)
                     }
 
                     hashes.Add(hash);
+                    versions?.Add(ImageVersionKey.Parse(keys[i]));
                 }
             }
 
-            return [.. hashes];
+            return ([.. hashes], versions?.ToArray());
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {

@@ -199,6 +199,42 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
         AssertSameOutput(output, _temp.Combine("out-cold"), 3 * PerLabel);
     }
 
+    /// <summary>
+    /// An image is judged unchanged, as rsync and make judge files, by what its listing gives: here its size and
+    /// modification time (on S3, its ETag). A rerun reads no image whose listing is unchanged. So bytes swapped for
+    /// others of the same length under the old modification time keep the stored features, which shows they were not
+    /// read; a new modification time has the image read, and featurized by its new bytes.
+    /// </summary>
+    [Fact]
+    public async Task A_rerun_reads_no_image_whose_listing_is_unchanged_and_reads_one_with_a_new_modification_time()
+    {
+        var photos = ImageSubset.CopyTo(_temp.Combine("photos"), labels: 2, PerLabel);
+        var store = _temp.Combine("store");
+        Assert.Equal((2 * PerLabel, 0), Counts(await RunAsync(photos, _temp.Combine("out-cold"), store)));
+
+        var files = Directory.GetFiles(photos, "*.jpg", SearchOption.AllDirectories);
+        var victim = files.MaxBy(f => new FileInfo(f).Length)!;
+        var donor = files.MinBy(f => new FileInfo(f).Length)!;
+        var size = new FileInfo(victim).Length;
+        Assert.True(new FileInfo(donor).Length < size, "the test needs two images of different sizes");
+        var modified = File.GetLastWriteTimeUtc(victim);
+        var bytes = File.ReadAllBytes(donor);
+        Array.Resize(ref bytes, checked((int)size)); // a JPEG decoder stops at its end marker; the zeros after it are ignored
+        File.WriteAllBytes(victim, bytes);
+        File.SetLastWriteTimeUtc(victim, modified);
+
+        Assert.Equal((0, 2 * PerLabel), Counts(await RunAsync(photos, _temp.Combine("out-same"), store)));
+        File.SetLastWriteTimeUtc(victim, modified.AddSeconds(1));
+        Assert.Equal((1, (2 * PerLabel) - 1), Counts(await RunAsync(photos, _temp.Combine("out-touched"), store)));
+
+        using var db = new DuckDb();
+        string Features(string output) =>
+            db.Scalar<string>($"SELECT features::VARCHAR FROM {Parts(_temp.Combine(output))} WHERE path = {DuckDb.Quote(victim)}");
+        Assert.Equal(Features("out-cold"), Features("out-same"));
+        Assert.NotEqual(Features("out-cold"), Features("out-touched"));
+        AssertSameOutput(_temp.Combine("out-same"), _temp.Combine("out-cold"), 2 * PerLabel);
+    }
+
     public void Dispose() => _temp.Dispose();
 
     private async Task<JobStatus> RunAsync(string input, string output, string? featureStore, long partSizeBytes = 0)

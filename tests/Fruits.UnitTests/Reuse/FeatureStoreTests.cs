@@ -28,6 +28,51 @@ public sealed class FeatureStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task An_image_stored_at_a_listed_version_is_found_without_its_bytes_and_its_full_hash_comes_from_the_segment()
+    {
+        var store = new FeatureStore(new LocalObjectStore(_temp.Path));
+        var hashes = Hashes("a", "b", "c");
+        var images = new[] { Image("x/a.jpg", "10-1"), Image("x/b.jpg", null), Image("x/c.jpg", "12-3") };
+        await store.WriteAsync(hashes, Features(3, seed: 1), Dimension, index: null, versions: images.Select(ImageVersionKey.Of).ToArray());
+
+        var index = new FeatureStoreIndex();
+        await store.RefreshAsync(index);
+        Assert.True(index.TryFindVersion(ImageVersionKey.Of(images[2])!.Value, out var prefix, out var entry));
+        Assert.Equal(hashes[2].Prefix, prefix);
+        Assert.False(index.TryFindVersion(ImageVersionKey.Of(Image("x/c.jpg", "12-4"))!.Value, out _, out _)); // rewritten since
+        Assert.False(index.TryFindVersion(ImageVersionKey.Of(Image("y/c.jpg", "12-3"))!.Value, out _, out _)); // another image
+        Assert.Null(ImageVersionKey.Of(images[1])); // no version listed: found by content only
+        Assert.True(index.TryFind(hashes[1], out _));
+
+        var resolved = new ContentHash[1];
+        var destination = new float[Dimension];
+        Assert.Empty(await store.ReadAsync([new FeatureStoreHit(new ContentHash(prefix, ""), entry, 0)], destination, Dimension, resolved));
+        Assert.Equal(hashes[2], resolved[0]);
+        Assert.Equal(Features(3, seed: 1).AsSpan(2 * Dimension, Dimension).ToArray(), destination);
+
+        // A hash prefix that the segment row does not start with is not trusted.
+        var other = new FeatureStoreHit(new ContentHash(hashes[0].Prefix, ""), entry, 0);
+        Assert.Equal([0], await store.ReadAsync([other], destination, Dimension));
+    }
+
+    [Fact]
+    public async Task An_index_file_without_image_versions_still_finds_its_entries_by_content()
+    {
+        var root = new LocalObjectStore(_temp.Path);
+        var store = new FeatureStore(root);
+        var hashes = Hashes("a", "b");
+        var id = await store.WriteAsync(hashes, Features(2, seed: 1), Dimension, index: null);
+
+        // The index file as written before image versions were recorded: a hash and a row, nothing else.
+        await Fruits.Pipeline.Output.ParquetParts.WriteAsync(root, FeatureStoreLayout.Index(id),
+            hashes.Select((h, row) => new IndexRowWithoutVersion { Sha256 = h.Hex, Row = row }).ToList());
+        var index = new FeatureStoreIndex();
+        Assert.Equal(1, await store.RefreshAsync(index));
+        Assert.True(index.TryFind(hashes[1], out var entry));
+        Assert.Equal(1, entry.Row);
+    }
+
+    [Fact]
     public async Task Writing_the_same_entries_twice_writes_the_same_keys()
     {
         var root = new LocalObjectStore(_temp.Path);
@@ -122,6 +167,9 @@ public sealed class FeatureStoreTests : IDisposable
     private static ContentHash[] Hashes(params string[] contents) =>
         contents.Select(c => ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(c))).ToArray();
 
+    private static Fruits.Pipeline.Listing.ImageEntry Image(string key, string? version) =>
+        new(key, "/data/" + key, key.Split('/')[0], version);
+
     private static float[] Features(int rows, int seed)
     {
         var random = new Random(seed);
@@ -146,5 +194,11 @@ public sealed class FeatureStoreTests : IDisposable
         }
 
         return keys;
+    }
+
+    public sealed class IndexRowWithoutVersion
+    {
+        [System.Text.Json.Serialization.JsonPropertyName("sha256"), Parquet.Serialization.Attributes.ParquetRequired] public string Sha256 { get; set; } = "";
+        [System.Text.Json.Serialization.JsonPropertyName("row")] public int Row { get; set; }
     }
 }
