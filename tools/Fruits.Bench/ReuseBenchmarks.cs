@@ -78,8 +78,8 @@ public static class ReuseBenchmarks
         print(string.Create(CultureInfo.InvariantCulture, $"    warm rerun, median of {WarmReruns}: job {warm.Total:F2} s"));
         var newOnly = await JobAsync($"{NewImages:N0} new, cold", fresh, Path.Combine(work, "reuse-new"), ["--no-feature-store"], print, cancellationToken);
         var plusNew = await JobAsync($"input + {NewImages:N0} new, warm", grown, Path.Combine(work, "reuse-grown"), ["--feature-store", store], print, cancellationToken);
-        var refit = await RefitAsync(Path.Combine(work, "reuse-on"), Path.Combine(work, "reuse-refit"), cancellationToken);
-        print(string.Create(CultureInfo.InvariantCulture, $"    refit --k 100 of the cold output: {refit:F2} s (process wall)"));
+        var (refit, refitPhases) = await RefitAsync(Path.Combine(work, "reuse-on"), Path.Combine(work, "reuse-refit"), cancellationToken);
+        print(string.Create(CultureInfo.InvariantCulture, $"    refit --k 100 of the cold output: {refit:F2} s (process wall), {Describe(refitPhases)}"));
 
         var off2 = await JobAsync("cold, store off (2)", input, Path.Combine(work, "reuse-off-2"), ["--no-feature-store"], print, cancellationToken);
         var cold = (off1.Total + off2.Total) / 2;
@@ -115,7 +115,7 @@ public static class ReuseBenchmarks
         print(string.Create(CultureInfo.InvariantCulture, $"    | refit / cold | {ratios.refit_over_cold:P1} | <= 3 % |"));
         print(string.Create(CultureInfo.InvariantCulture, $"    | featurize phase, store on / off (cold, a third of the input, {StoreCostRounds} rounds of off-on-on-off) | {ratios.featurize_store_on_over_off:F3} | <= 1.02 |"));
         print(string.Create(CultureInfo.InvariantCulture, $"    | input + {NewImages:N0} new (warm) / ({NewImages:N0} new cold + warm rerun median) | {ratios.plus_new_over_new_cold_plus_warm:F3} | <= 1 |"));
-        return new { jobs = new[] { off1, on1, off2 }.Concat(costJobs.Select(j => j.Job)).Concat(warmRuns).Concat([newOnly, plusNew]).ToArray(), warm_median_seconds = warm.Total, refit_seconds = refit, ratios };
+        return new { jobs = new[] { off1, on1, off2 }.Concat(costJobs.Select(j => j.Job)).Concat(warmRuns).Concat([newOnly, plusNew]).ToArray(), warm_median_seconds = warm.Total, refit_seconds = refit, refit_phases = refitPhases, ratios };
     }
 
     private static async Task<ReuseJob> JobAsync(string name, string input, string output, string[] options, Action<string> print, CancellationToken cancellationToken)
@@ -132,13 +132,21 @@ public static class ReuseBenchmarks
             summary.GetProperty("images_reused").GetInt32(),
             summary.GetProperty("total_seconds").GetDouble(),
             phases.TryGetProperty("featurize", out var featurize) ? featurize.GetDouble() : 0,
-            wall);
+            wall,
+            Phases(phases));
         print(string.Create(CultureInfo.InvariantCulture,
-            $"    {name}: {job.Images:N0} images ({job.Featurized:N0} featurized, {job.Reused:N0} reused), job {job.Total:F2} s, featurize {job.Featurize:F2} s, process wall {job.Wall:F2} s"));
+            $"    {name}: {job.Images:N0} images ({job.Featurized:N0} featurized, {job.Reused:N0} reused), job {job.Total:F2} s, featurize {job.Featurize:F2} s, process wall {job.Wall:F2} s; {Describe(job.Phases)}"));
         return job;
     }
 
-    private static async Task<double> RefitAsync(string output, string target, CancellationToken cancellationToken)
+    /// <summary>A summary's phase_seconds, in the order the job ran them: where a warm rerun's fixed cost goes.</summary>
+    private static Dictionary<string, double> Phases(JsonElement phases) =>
+        phases.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble(), StringComparer.Ordinal);
+
+    private static string Describe(IReadOnlyDictionary<string, double> phases) =>
+        "phases " + string.Join(", ", phases.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:F2}")));
+
+    private static async Task<(double Seconds, Dictionary<string, double> Phases)> RefitAsync(string output, string target, CancellationToken cancellationToken)
     {
         var start = JobProcess.FruitsStartInfo();
         foreach (var arg in new[] { "refit", output, "--k", "100", "--output", target, "--json" })
@@ -158,9 +166,10 @@ public static class ReuseBenchmarks
             throw new InvalidOperationException($"refit failed ({process.ExitCode}): {await stderr}");
         }
 
+        var seconds = clock.Elapsed.TotalSeconds;
         using var result = JsonDocument.Parse(await stdout);
-        return clock.Elapsed.TotalSeconds;
+        return (seconds, Phases(result.RootElement.GetProperty("phase_seconds")));
     }
 
-    private sealed record ReuseJob(string Name, int Images, int Featurized, int Reused, double Total, double Featurize, double Wall);
+    private sealed record ReuseJob(string Name, int Images, int Featurized, int Reused, double Total, double Featurize, double Wall, Dictionary<string, double> Phases);
 }
