@@ -17,13 +17,19 @@ public sealed class FaultyS3Proxy : IAsyncDisposable
     private readonly HttpListener _listener = new();
     private readonly HttpClient _forward = new() { Timeout = TimeSpan.FromMinutes(2) };
     private readonly string _target;
-    private readonly Func<int, (int Status, string Code)?> _fault;
+    private readonly Func<int, string, string, (int Status, string Code)?> _fault;
     private readonly Task _loop;
     private int _requests;
     private int _faults;
 
     /// <param name="fault">Given the request's ordinal, the error to answer with, or null to forward it.</param>
     public FaultyS3Proxy(string target, Func<int, (int Status, string Code)?> fault)
+        : this(target, (ordinal, _, _) => fault(ordinal))
+    {
+    }
+
+    /// <param name="fault">Given the request's ordinal, method and raw URL (path-style: /bucket/key?query), the error to answer with, or null to forward it.</param>
+    public FaultyS3Proxy(string target, Func<int, string, string, (int Status, string Code)?> fault)
     {
         _target = target.TrimEnd('/');
         _fault = fault;
@@ -65,7 +71,7 @@ public sealed class FaultyS3Proxy : IAsyncDisposable
         var ordinal = Interlocked.Increment(ref _requests);
         try
         {
-            if (_fault(ordinal) is { } fault)
+            if (_fault(ordinal, context.Request.HttpMethod, context.Request.RawUrl ?? "") is { } fault)
             {
                 Interlocked.Increment(ref _faults);
                 await DrainAsync(context.Request.InputStream);

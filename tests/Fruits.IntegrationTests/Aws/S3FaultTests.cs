@@ -21,12 +21,13 @@ public sealed class S3FaultTests : IAsyncLifetime
     private TwoSiloClusterFixture _cluster = null!;
     private string? _previousEndpoint;
     private Func<int, (int, string)?> _fault = _ => null;
+    private Func<string, string, (int, string)?> _requestFault = (_, _) => null;
 
     public async Task InitializeAsync()
     {
         _moto = await MotoServer.StartAsync();
         _moto.UseForThisProcess();
-        _proxy = new FaultyS3Proxy(_moto.Endpoint, ordinal => _fault(ordinal));
+        _proxy = new FaultyS3Proxy(_moto.Endpoint, (ordinal, method, url) => _fault(ordinal) ?? _requestFault(method, url));
         // The silos' S3 client is created from the default chain, which this endpoint variable is part of.
         _previousEndpoint = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3");
         Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL_S3", _proxy.Endpoint);
@@ -79,6 +80,27 @@ public sealed class S3FaultTests : IAsyncLifetime
             return new FeatureStoreHit(hash, entry, row);
         }).ToList();
         Assert.Empty(await space.ReadAsync(hits, new float[images.Length * 1280], 1280));
+    }
+
+    /// <summary>
+    /// A rerun over S3 objects whose ETags are unchanged finds each image's features by its listed version: with every
+    /// GET of an input object refused, it completes with every image reused, and not one of those GETs was tried.
+    /// </summary>
+    [Fact]
+    public async Task A_rerun_over_unchanged_objects_gets_none_of_them()
+    {
+        var input = StorageLocation.Parse($"s3://{Bucket}/in").ToContract();
+        var first = await _cluster.RunJobAsync("s3-first", new JobSpec(input, StorageLocation.Parse($"s3://{Bucket}/out-first").ToContract(), new PcaSelectionData(0.75), 16), TimeSpan.FromMinutes(5));
+        Assert.True(first.Phase == JobPhase.Completed, $"ended {first.Phase}: {first.Error}");
+        Assert.Equal(80, first.Summary!.ImagesFeaturized);
+
+        _requestFault = (method, url) => method == "GET" && url.StartsWith($"/{Bucket}/in/", StringComparison.Ordinal) ? (403, "AccessDenied") : null;
+        var refused = _proxy.Faults;
+        var rerun = await _cluster.RunJobAsync("s3-rerun", new JobSpec(input, StorageLocation.Parse($"s3://{Bucket}/out-rerun").ToContract(), new PcaSelectionData(0.75), 16), TimeSpan.FromMinutes(5));
+
+        Assert.True(rerun.Phase == JobPhase.Completed, $"ended {rerun.Phase}: {rerun.Error}");
+        Assert.Equal((80, 0, 0, 80), (rerun.Summary!.ImagesSucceeded, rerun.Summary.ImagesFailed, rerun.Summary.ImagesFeaturized, rerun.Summary.ImagesReused));
+        Assert.Equal(refused, _proxy.Faults);
     }
 
     [Fact]
