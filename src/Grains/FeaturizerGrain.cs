@@ -65,8 +65,10 @@ public sealed partial class FeaturizerGrain(
         var errors = new List<ErrorRow>();
         var featureStore = await OpenFeatureStoreAsync(request);
 
-        // Images the store holds at the very version listed are not read at all; the others are read in order.
-        var byVersion = featureStore is { } opened ? await ReadKnownAsync(opened.Store, opened.Index, images) : null;
+        // Images the store holds at the very version listed are not read at all; the others are read in order. Each
+        // image's version key is computed once: it finds the image here, and is stored with its features if it misses.
+        var versions = featureStore is null ? null : images.Select(ImageVersionKey.Of).ToArray();
+        var byVersion = featureStore is { } opened ? await ReadKnownAsync(opened.Store, opened.Index, versions!) : null;
         var toRead = byVersion is null ? images : images.Where((_, i) => byVersion.Slots[i] < 0).ToList();
 
         // Rows whose tensors wait in the model's input slots; rows found in the feature store by version (filled in
@@ -75,7 +77,7 @@ public sealed partial class FeaturizerGrain(
         var pendingRows = new List<int>(inferenceBatch);
         var knownHits = new List<FeatureStoreHit>();
         var hits = new List<FeatureStoreHit>();
-        var hitImages = new List<ImageEntry>();
+        var hitImages = new List<int>();
         var missHashes = new List<ContentHash>();
         var missVersions = new List<UInt128?>();
         var missRows = new List<int>();
@@ -101,7 +103,7 @@ public sealed partial class FeaturizerGrain(
                 if (hash is { } known && featureStore!.Value.Index.TryFind(known, out var entry))
                 {
                     hits.Add(new FeatureStoreHit(known, entry, paths.Count));
-                    hitImages.Add(image);
+                    hitImages.Add(i);
                 }
                 else
                 {
@@ -109,7 +111,7 @@ public sealed partial class FeaturizerGrain(
                     if (hash is { } miss)
                     {
                         missHashes.Add(miss);
-                        missVersions.Add(ImageVersionKey.Of(image));
+                        missVersions.Add(versions![i]);
                         missRows.Add(paths.Count);
                     }
 
@@ -142,11 +144,11 @@ public sealed partial class FeaturizerGrain(
             foreach (var position in unverified)
             {
                 var hit = hits[position];
-                var bytes = await input.ReadAllBytesAsync(hitImages[position].Key, _options.MaxImageBytes);
+                var bytes = await input.ReadAllBytesAsync(images[hitImages[position]].Key, _options.MaxImageBytes);
                 _preprocessor!.Preprocess(bytes, _featurizer.InputSlot(pendingRows.Count));
                 pendingRows.Add(hit.DestinationRow);
                 missHashes.Add(hit.Hash);
-                missVersions.Add(ImageVersionKey.Of(hitImages[position]));
+                missVersions.Add(versions![hitImages[position]]);
                 missRows.Add(hit.DestinationRow);
                 if (pendingRows.Count == inferenceBatch)
                 {
@@ -156,7 +158,7 @@ public sealed partial class FeaturizerGrain(
 
             LogReused(request.JobId, request.BatchIndex, reused, unverified.Count);
         }
-        else if (knownHits.Count > 0)
+        else if (reused > 0)
         {
             LogReused(request.JobId, request.BatchIndex, reused, 0);
         }
@@ -260,14 +262,14 @@ public sealed partial class FeaturizerGrain(
     /// <see cref="_knownFeatures"/>; null when there are none. An entry whose segment does not read or verify is left
     /// out, and its image is read like any other.
     /// </summary>
-    private async Task<KnownImages?> ReadKnownAsync(FeatureStore store, FeatureStoreIndex index, IReadOnlyList<ImageEntry> images)
+    private async Task<KnownImages?> ReadKnownAsync(FeatureStore store, FeatureStoreIndex index, UInt128?[] versions)
     {
-        var slots = new int[images.Count];
+        var slots = new int[versions.Length];
         var wanted = new List<FeatureStoreHit>();
-        for (var i = 0; i < images.Count; i++)
+        for (var i = 0; i < versions.Length; i++)
         {
             slots[i] = -1;
-            if (ImageVersionKey.Of(images[i]) is { } version && index.TryFindVersion(version, out var prefix, out var entry))
+            if (versions[i] is { } version && index.TryFindVersion(version, out var prefix, out var entry))
             {
                 slots[i] = wanted.Count;
                 wanted.Add(new FeatureStoreHit(new ContentHash(prefix, ""), entry, wanted.Count));
@@ -281,13 +283,13 @@ public sealed partial class FeaturizerGrain(
 
         if (_knownFeatures.Length < wanted.Count * OnnxFeaturizer.FeatureLength)
         {
-            _knownFeatures = new float[images.Count * OnnxFeaturizer.FeatureLength];
+            _knownFeatures = new float[versions.Length * OnnxFeaturizer.FeatureLength];
         }
 
         var resolved = new ContentHash[wanted.Count];
         var failed = (await store.ReadAsync(wanted, _knownFeatures, OnnxFeaturizer.FeatureLength, resolved)).ToHashSet();
         var hits = new FeatureStoreHit[wanted.Count];
-        for (var i = 0; i < images.Count; i++)
+        for (var i = 0; i < slots.Length; i++)
         {
             if (slots[i] >= 0 && failed.Contains(slots[i]))
             {

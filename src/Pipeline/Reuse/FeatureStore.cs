@@ -70,10 +70,10 @@ public sealed class FeatureStore(IObjectStore store)
             {
                 var row = hit.Entry.Row;
                 var stored = segment is { } read && read.Dimension == dimension && row < read.Hashes.Length ? read.Hashes[row] : null;
-                var verified = stored is not null && (hit.Hash.Hex.Length > 0
-                    ? string.Equals(stored, hit.Hash.Hex, StringComparison.Ordinal)
-                    : ContentHash.Parse(stored) is { } full && full.Prefix == hit.Hash.Prefix);
-                if (!verified)
+                ContentHash? full = stored is null ? null
+                    : hit.Hash.Hex.Length > 0 ? (string.Equals(stored, hit.Hash.Hex, StringComparison.Ordinal) ? hit.Hash : null)
+                    : ContentHash.Parse(stored) is { } parsed && parsed.Prefix == hit.Hash.Prefix ? parsed : null;
+                if (full is null)
                 {
                     failed.Add(position);
                     continue;
@@ -81,7 +81,7 @@ public sealed class FeatureStore(IObjectStore store)
 
                 if (resolved is not null)
                 {
-                    resolved[position] = ContentHash.Parse(stored!)!.Value;
+                    resolved[position] = full.Value;
                 }
 
                 segment!.Value.Features.AsSpan(row * dimension, dimension).CopyTo(destination.AsSpan(hit.DestinationRow * dimension, dimension));

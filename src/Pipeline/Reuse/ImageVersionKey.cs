@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Fruits.Pipeline.Listing;
@@ -28,11 +29,11 @@ public static class ImageVersionKey
     }
 
     /// <summary>As stored in an index file: 32 hex digits.</summary>
-    public static string Format(UInt128 key) => key.ToString("x32", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Format(UInt128 key) => key.ToString("x32", CultureInfo.InvariantCulture);
 
     /// <summary>A key read back from an index file; null when the text is not 32 hex digits.</summary>
     public static UInt128? Parse(string? text) =>
-        text is { Length: 32 } && UInt128.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var key)
+        text is { Length: 32 } && UInt128.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var key)
             ? key
             : null;
 }
