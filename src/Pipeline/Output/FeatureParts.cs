@@ -105,11 +105,12 @@ public static class FeatureParts
 
     /// <summary>
     /// A part's rows one row group at a time, each its own table: a reader of a final part of a hundred megabytes
-    /// can work on one group while the next is decoded. The part's bytes are held while it is read.
+    /// can work on one group while the next is decoded. A local part is read in place; one from a store that cannot seek
+    /// is held in memory while it is read.
     /// </summary>
     public static async IAsyncEnumerable<FeatureTable> ReadRowGroupsAsync(IObjectStore store, string key, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        using var buffer = await ParquetParts.ReadToMemoryAsync(store, key, cancellationToken);
+        await using var buffer = await ParquetParts.OpenSeekableAsync(store, key, cancellationToken);
         await using var reader = await ParquetReader.CreateAsync(buffer, cancellationToken: cancellationToken);
         var columns = new Columns(reader, key);
         var dimension = 0;

@@ -2,13 +2,22 @@ namespace Fruits.Pipeline.Output;
 
 /// <summary>
 /// Which batches make each final part: consecutive batches, in order, up to the target size. Readers
-/// (Spark, DuckDB, Athena) read a few large objects far better than many small ones; row groups of a few tens of
+/// (Spark, DuckDB, Athena) read a few large objects far better than many small ones; row groups of several
 /// megabytes keep a part splittable across their workers.
 /// </summary>
 public static class OutputPartPlan
 {
     public const long DefaultPartBytes = 128L * 1024 * 1024;
-    public const long RowGroupBytes = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// About 1,600 rows of 1,280 features. The Parquet encoder builds each column chunk as one page in memory and
+    /// passes it through several transient buffers of its size, so the row group, not the part, sets what writing and
+    /// reading a part hold; at 32 MB a job's projection held and faulted in over half a gigabyte more.
+    /// </summary>
+    public const long RowGroupBytes = 8L * 1024 * 1024;
+
+    /// <summary>The smallest part an output is cut into so that more workers can project it (several row groups).</summary>
+    public const long MinimumSpreadPartBytes = 32L * 1024 * 1024;
 
     /// <summary>
     /// Estimated stored bytes of a final row: its floats, plus room for its path and label. Features are dense
@@ -20,7 +29,7 @@ public static class OutputPartPlan
     /// <param name="parallelism">
     /// How many parts the cluster can project at once. Parts are its unit of work, so an output the target would
     /// put in fewer parts is cut into that many parts of near-equal size instead, as long as each still holds at
-    /// least a full row group (<see cref="RowGroupBytes"/>): readers see no small part, and no worker sits idle
+    /// least <see cref="MinimumSpreadPartBytes"/>: readers see no small part, and no worker sits idle
     /// while one encodes the whole output. No part is ever above the target.
     /// </param>
     public static IReadOnlyList<int[]> Plan(IReadOnlyList<(int Batch, int Rows)> batches, long targetBytes, int bytesPerRow, int parallelism = 1)
@@ -31,7 +40,7 @@ public static class OutputPartPlan
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parallelism);
         var parts = Fill(batches, targetBytes, bytesPerRow);
         var total = batches.Sum(b => (long)b.Rows * bytesPerRow);
-        var wanted = (int)Math.Min(parallelism, total / RowGroupBytes);
+        var wanted = (int)Math.Min(parallelism, total / MinimumSpreadPartBytes);
         if (parts.Count >= wanted)
         {
             return parts;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Fruits.Pipeline.Storage;
 using Parquet;
 using Parquet.Schema;
@@ -61,15 +62,70 @@ public static class ParquetParts
     public static async Task<long?> TryReadRowCountAsync(IObjectStore store, string key, CancellationToken cancellationToken = default) =>
         (await ParquetFooter.TryReadAsync(store, key, cancellationToken))?.Rows;
 
-    /// <summary>The whole object in memory: Parquet readers seek to the footer, which S3 streams cannot.</summary>
+    /// <summary>
+    /// A stream a Parquet reader can seek in: the store's own where it can seek (a local file), read in place, or else
+    /// the whole object in memory. A final part is a hundred megabytes, which a local read need not copy first.
+    /// </summary>
+    internal static async Task<Stream> OpenSeekableAsync(IObjectStore store, string key, CancellationToken cancellationToken)
+    {
+        var source = await store.OpenReadAsync(key, cancellationToken);
+        if (source.CanSeek)
+        {
+            return source;
+        }
+
+        await using (source)
+        {
+            var buffer = new MemoryStream();
+            await source.CopyToAsync(buffer, cancellationToken);
+            buffer.Position = 0;
+            return buffer;
+        }
+    }
+
+    /// <summary>
+    /// The whole object in memory: Parquet readers seek to the footer, which S3 streams cannot. Where the length is
+    /// known the bytes go into a pooled array, returned when the stream is disposed: a job reads one store segment or
+    /// features part of a few hundred kilobytes per batch, and a fresh array for each is memory the process must
+    /// fault in anew every time.
+    /// </summary>
     internal static async Task<MemoryStream> ReadToMemoryAsync(IObjectStore store, string key, CancellationToken cancellationToken)
     {
         await using var source = await store.OpenReadAsync(key, cancellationToken);
+        if (source.CanSeek && source.Length is > 0 and <= int.MaxValue)
+        {
+            var length = (int)source.Length;
+            var rented = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                await source.ReadExactlyAsync(rented.AsMemory(0, length), cancellationToken);
+                return new PooledMemoryStream(rented, length);
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+                throw;
+            }
+        }
 
-        // Sized at once where the length is known: growing by doubling leaves a trail of large garbage per part read.
-        var buffer = source.CanSeek && source.Length is > 0 and <= int.MaxValue ? new MemoryStream((int)source.Length) : new MemoryStream();
+        var buffer = new MemoryStream();
         await source.CopyToAsync(buffer, cancellationToken);
         buffer.Position = 0;
         return buffer;
+    }
+
+    /// <summary>A read-only stream over a rented array, which goes back to the pool when the stream is disposed.</summary>
+    private sealed class PooledMemoryStream(byte[] rented, int length) : MemoryStream(rented, 0, length, writable: false, publiclyVisible: true)
+    {
+        private byte[]? _rented = rented;
+
+        protected override void Dispose(bool disposing)
+        {
+            base.Dispose(disposing);
+            if (Interlocked.Exchange(ref _rented, null) is { } returned)
+            {
+                ArrayPool<byte>.Shared.Return(returned);
+            }
+        }
     }
 }

@@ -66,25 +66,35 @@ public sealed class FeatureStore(IObjectStore store)
         foreach (var group in wanted.Select((hit, position) => (Hit: hit, Position: position)).GroupBy(h => h.Hit.Entry.SegmentId, StringComparer.Ordinal))
         {
             var segment = await TryReadSegmentAsync(group.Key, cancellationToken);
-            foreach (var (hit, position) in group)
+            try
             {
-                var row = hit.Entry.Row;
-                var stored = segment is { } read && read.Dimension == dimension && row < read.Hashes.Length ? read.Hashes[row] : null;
-                ContentHash? full = stored is null ? null
-                    : hit.Hash.Hex.Length > 0 ? (string.Equals(stored, hit.Hash.Hex, StringComparison.Ordinal) ? hit.Hash : null)
-                    : ContentHash.Parse(stored) is { } parsed && parsed.Prefix == hit.Hash.Prefix ? parsed : null;
-                if (full is null)
+                foreach (var (hit, position) in group)
                 {
-                    failed.Add(position);
-                    continue;
-                }
+                    var row = hit.Entry.Row;
+                    var stored = segment is { } read && read.Dimension == dimension && row < read.Hashes.Length ? read.Hashes[row] : null;
+                    ContentHash? full = stored is null ? null
+                        : hit.Hash.Hex.Length > 0 ? (string.Equals(stored, hit.Hash.Hex, StringComparison.Ordinal) ? hit.Hash : null)
+                        : ContentHash.Parse(stored) is { } parsed && parsed.Prefix == hit.Hash.Prefix ? parsed : null;
+                    if (full is null)
+                    {
+                        failed.Add(position);
+                        continue;
+                    }
 
-                if (resolved is not null)
+                    if (resolved is not null)
+                    {
+                        resolved[position] = full.Value;
+                    }
+
+                    segment!.Value.Features.AsSpan(row * dimension, dimension).CopyTo(destination.AsSpan(hit.DestinationRow * dimension, dimension));
+                }
+            }
+            finally
+            {
+                if (segment is { } done)
                 {
-                    resolved[position] = full.Value;
+                    ArrayPool<float>.Shared.Return(done.Features);
                 }
-
-                segment!.Value.Features.AsSpan(row * dimension, dimension).CopyTo(destination.AsSpan(hit.DestinationRow * dimension, dimension));
             }
         }
 
@@ -206,9 +216,14 @@ public sealed class FeatureStore(IObjectStore store)
         }
     }
 
+    /// <summary>
+    /// A segment's hashes and features; null when it is missing or torn. The features are in an array rented from the
+    /// shared pool, which the caller returns: a job reads a segment per batch and keeps only the rows it copies out.
+    /// </summary>
     private async Task<(string[] Hashes, float[] Features, int Dimension)?> TryReadSegmentAsync(string id, CancellationToken cancellationToken)
     {
         var key = FeatureStoreLayout.Segment(id);
+        float[]? features = null;
         try
         {
             using var buffer = await ParquetParts.ReadToMemoryAsync(store, key, cancellationToken);
@@ -217,7 +232,7 @@ public sealed class FeatureStore(IObjectStore store)
             var hashField = fields.First(f => f.Path.ToString() == "sha256");
             var featureField = fields.First(f => f.Path.ToString().StartsWith("features", StringComparison.Ordinal));
             var hashes = new List<string>();
-            var blocks = new List<float[]>();
+            var total = 0;
             var dimension = 0;
             for (var g = 0; g < reader.RowGroupCount; g++)
             {
@@ -227,11 +242,22 @@ public sealed class FeatureStore(IObjectStore store)
                 await group.ReadAsync(hashField, groupHashes.AsMemory(), null, cancellationToken);
                 hashes.AddRange(groupHashes.Select(h => h ?? ""));
                 var values = checked((int)(group.GetMetadata(featureField)?.MetaData?.NumValues ?? 0));
-                var block = new float[values];
+                if (features is null || features.Length < total + values)
+                {
+                    var grown = ArrayPool<float>.Shared.Rent(total + values);
+                    if (features is not null)
+                    {
+                        features.AsSpan(0, total).CopyTo(grown);
+                        ArrayPool<float>.Shared.Return(features);
+                    }
+
+                    features = grown;
+                }
+
                 var levels = ArrayPool<int>.Shared.Rent(values * 2);
                 try
                 {
-                    await group.ReadRawAsync(featureField, block.AsMemory(), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
+                    await group.ReadRawAsync(featureField, features.AsMemory(total, values), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
                     dimension = FeatureParts.CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
                 }
                 finally
@@ -239,14 +265,19 @@ public sealed class FeatureStore(IObjectStore store)
                     ArrayPool<int>.Shared.Return(levels);
                 }
 
-                blocks.Add(block);
+                total += values;
             }
 
-            return ([.. hashes], blocks.Count == 1 ? blocks[0] : [.. blocks.SelectMany(b => b)], dimension);
+            return ([.. hashes], features ?? ArrayPool<float>.Shared.Rent(0), dimension);
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
             // Missing or torn: the hits it should have served are featurized instead.
+            if (features is not null)
+            {
+                ArrayPool<float>.Shared.Return(features);
+            }
+
             return null;
         }
     }

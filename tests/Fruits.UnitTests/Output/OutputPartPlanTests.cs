@@ -21,7 +21,7 @@ public sealed class OutputPartPlanTests : IDisposable
     }
 
     [Fact]
-    public void An_output_below_the_target_is_cut_into_even_parts_for_every_worker_but_none_smaller_than_a_row_group()
+    public void An_output_below_the_target_is_cut_into_even_parts_for_every_worker_but_none_below_the_spread_minimum()
     {
         // The Test split's shape: 370 batches of 64 rows, 1,280 features and 61 components, about 130 MB estimated.
         var batches = Enumerable.Range(0, 370).Select(b => (Batch: b * 3, Rows: 64)).ToList();
@@ -32,10 +32,10 @@ public sealed class OutputPartPlanTests : IDisposable
         Assert.Equal([185, 185], two.Select(p => p.Length));
         Assert.Equal(batches.Select(b => b.Batch), two.SelectMany(p => p));
 
-        // Sixteen workers would make parts of 8 MB: the output stops at three, each above a row group's 32 MB.
+        // Sixteen workers would make parts of 8 MB: the output stops at three, each above the 32 MB spread minimum.
         var many = OutputPartPlan.Plan(batches, OutputPartPlan.DefaultPartBytes, bytesPerRow, parallelism: 16);
         Assert.Equal([124, 124, 122], many.Select(p => p.Length));
-        Assert.All(many, p => Assert.True(p.Length * 64L * bytesPerRow >= OutputPartPlan.RowGroupBytes));
+        Assert.All(many, p => Assert.True(p.Length * 64L * bytesPerRow >= OutputPartPlan.MinimumSpreadPartBytes));
         Assert.Equal(batches.Select(b => b.Batch), many.SelectMany(p => p));
 
         // Above the target the parts are the target's whatever the workers; uneven batches never make a part above it.
@@ -44,7 +44,7 @@ public sealed class OutputPartPlanTests : IDisposable
         Assert.Equal(byTarget, OutputPartPlan.Plan(large, OutputPartPlan.DefaultPartBytes, bytesPerRow, parallelism: 2));
         var spread = OutputPartPlan.Plan(large, OutputPartPlan.DefaultPartBytes, bytesPerRow, parallelism: 12);
         Assert.Equal(12, spread.Count);
-        Assert.All(spread, p => Assert.InRange(p.Sum(b => (long)large[b].Rows * bytesPerRow), OutputPartPlan.RowGroupBytes, OutputPartPlan.DefaultPartBytes));
+        Assert.All(spread, p => Assert.InRange(p.Sum(b => (long)large[b].Rows * bytesPerRow), OutputPartPlan.MinimumSpreadPartBytes, OutputPartPlan.DefaultPartBytes));
         Assert.Equal(large.Select(b => b.Batch), spread.SelectMany(p => p));
     }
 
