@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Fruits.Grains.Interfaces;
@@ -140,7 +141,7 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
             {
                 // The part's reading starts now, ahead of the fit; a kept table is cut into row groups once k is known.
                 cached.TryRemove(part, out var kept);
-                await using var reading = kept is null ? new ReadAhead<FeatureTable>(FeatureParts.ReadRowGroupsAsync(source, part, token), capacity: 2, token) : null;
+                await using var reading = kept is null ? new ReadAhead<FeatureTable>(FeatureParts.ReadRowGroupsAsync(source, part, ArrayPool<float>.Shared, token), capacity: 2, token) : null;
                 var projector = await ready;
                 var k = projector.Model.K;
                 var rowGroupRows = OutputPartPlan.RowGroupRows(OutputPartPlan.BytesPerRow(statistics.Dimension, k));
@@ -174,6 +175,13 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
 
                         first += table.Count;
                         yield return (table, projected);
+
+                        // Written (or copied into the group being cut) by now: a table read from the part gives its
+                        // rented features back for the next row group.
+                        if (reading is not null)
+                        {
+                            ArrayPool<float>.Shared.Return(table.Features);
+                        }
                     }
 
                     points.Add((part, sample.ToArray()));

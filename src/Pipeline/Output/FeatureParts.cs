@@ -78,12 +78,12 @@ public static class FeatureParts
     {
         using var buffer = await ParquetParts.ReadToMemoryAsync(store, key, cancellationToken);
         await using var reader = await ParquetReader.CreateAsync(buffer, cancellationToken: cancellationToken);
-        var table = await ReadTableAsync(reader, key, cancellationToken);
+        var table = await ReadTableAsync(buffer, reader, key, cancellationToken);
         return (table, BatchCommit.FromMetadata(reader.CustomMetadata, table.Count));
     }
 
-    /// <summary>Every row of an open features part (or final part), as one table.</summary>
-    internal static async Task<FeatureTable> ReadTableAsync(ParquetReader reader, string key, CancellationToken cancellationToken)
+    /// <summary>Every row of an open features part (or final part), as one table; <paramref name="file"/> is the stream it was opened on.</summary>
+    internal static async Task<FeatureTable> ReadTableAsync(Stream file, ParquetReader reader, string key, CancellationToken cancellationToken)
     {
         var columns = new Columns(reader, key);
         var paths = new List<string>();
@@ -92,7 +92,7 @@ public static class FeatureParts
         var dimension = 0;
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
-            var group = await ReadGroupAsync(reader, g, columns, dimension, key, cancellationToken);
+            var group = await ReadGroupAsync(file, reader, g, columns, dimension, key, pool: null, cancellationToken);
             paths.AddRange(group.Paths);
             labels.AddRange(group.Labels);
             features.Add(group.Features);
@@ -108,7 +108,12 @@ public static class FeatureParts
     /// can work on one group while the next is decoded. A local part is read in place; one from a store that cannot seek
     /// is held in memory while it is read.
     /// </summary>
-    public static async IAsyncEnumerable<FeatureTable> ReadRowGroupsAsync(IObjectStore store, string key, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <param name="pool">
+    /// When given, each table's features are in an array rented from it (possibly longer than the table), which the
+    /// caller returns once done with the table: a refit reads a row group of megabytes after another, and fresh arrays
+    /// for each are memory faulted in anew every time.
+    /// </param>
+    public static async IAsyncEnumerable<FeatureTable> ReadRowGroupsAsync(IObjectStore store, string key, ArrayPool<float>? pool = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var buffer = await ParquetParts.OpenSeekableAsync(store, key, cancellationToken);
         await using var reader = await ParquetReader.CreateAsync(buffer, cancellationToken: cancellationToken);
@@ -116,16 +121,20 @@ public static class FeatureParts
         var dimension = 0;
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
-            var group = await ReadGroupAsync(reader, g, columns, dimension, key, cancellationToken);
+            var group = await ReadGroupAsync(buffer, reader, g, columns, dimension, key, pool, cancellationToken);
             dimension = group.Dimension;
             if (group.Paths.Length > 0)
             {
                 yield return new FeatureTable(group.Paths, group.Labels, group.Features, group.Dimension);
             }
+            else
+            {
+                pool?.Return(group.Features);
+            }
         }
     }
 
-    private static async Task<(string[] Paths, string[] Labels, float[] Features, int Dimension)> ReadGroupAsync(ParquetReader reader, int index, Columns columns, int dimension, string key, CancellationToken cancellationToken)
+    private static async Task<(string[] Paths, string[] Labels, float[] Features, int Dimension)> ReadGroupAsync(Stream file, ParquetReader reader, int index, Columns columns, int dimension, string key, ArrayPool<float>? pool, CancellationToken cancellationToken)
     {
         using var group = reader.OpenRowGroupReader(index);
         var rows = checked((int)group.RowCount);
@@ -134,17 +143,30 @@ public static class FeatureParts
         await group.ReadAsync(columns.Path, paths.AsMemory(), null, cancellationToken);
         await group.ReadAsync(columns.Label, labels.AsMemory(), null, cancellationToken);
 
-        var values = checked((int)(group.GetMetadata(columns.Features)?.MetaData?.NumValues ?? 0));
-        var block = new float[values];
-        var levels = ArrayPool<int>.Shared.Rent(values * 2);
-        try
+        var chunk = group.GetMetadata(columns.Features);
+        var values = checked((int)(chunk?.MetaData?.NumValues ?? 0));
+        var block = pool?.Rent(values) ?? new float[values];
+        if (await FloatListColumnChunk.TryReadAsync(file, chunk, columns.Features, rows, block.AsMemory(0, values), cancellationToken) is { } width)
         {
-            await group.ReadRawAsync(columns.Features, block.AsMemory(), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
-            dimension = CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
+            if (dimension != 0 && width != dimension)
+            {
+                throw new InvalidDataException($"{key}: {values} feature values do not make {rows} rows of equal length");
+            }
+
+            dimension = width;
         }
-        finally
+        else
         {
-            ArrayPool<int>.Shared.Return(levels);
+            var levels = ArrayPool<int>.Shared.Rent(values * 2);
+            try
+            {
+                await group.ReadRawAsync(columns.Features, block.AsMemory(0, values), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
+                dimension = CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(levels);
+            }
         }
 
         return (
@@ -205,6 +227,14 @@ public static class FeatureParts
                 {
                     await WriteGroupAsync(writer, fields, group.ToTable(), group.Pca, k, group.Levels, token);
                     group.Clear();
+                }
+
+                if (group.Rows == 0 && block.Table.Count >= rowGroupRows)
+                {
+                    // A block that fills a group alone (a refit's, one row group of its source) is written as it is,
+                    // not copied first: the group it makes is the same, as no next block could join it.
+                    await WriteGroupAsync(writer, fields, block.Table, block.Pca, k, group.LevelsFor(block.Table), token);
+                    continue;
                 }
 
                 group.Add(block.Table, block.Pca);
@@ -303,6 +333,18 @@ public static class FeatureParts
         }
 
         public FeatureTable ToTable() => new(_paths, _labels, _features, _dimension);
+
+        /// <summary>Level scratch for writing <paramref name="table"/> as a group of its own, kept for the next such table.</summary>
+        public int[] LevelsFor(FeatureTable table)
+        {
+            var needed = 2 * table.Count * Math.Max(table.Dimension, k);
+            if (Levels.Length < needed)
+            {
+                Levels = new int[needed];
+            }
+
+            return Levels;
+        }
 
         public void Clear()
         {

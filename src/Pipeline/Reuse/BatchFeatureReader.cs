@@ -24,7 +24,7 @@ public sealed class BatchFeatureReader(IObjectStoreFactory stores)
             return (await FeatureReferences.ResolveAsync(reader, key, store, dimension, cancellationToken), commit);
         }
 
-        return (await FeatureParts.ReadTableAsync(reader, key, cancellationToken), commit);
+        return (await FeatureParts.ReadTableAsync(buffer, reader, key, cancellationToken), commit);
     }
 
     /// <summary>

@@ -254,15 +254,23 @@ public sealed class FeatureStore(IObjectStore store)
                     features = grown;
                 }
 
-                var levels = ArrayPool<int>.Shared.Rent(values * 2);
-                try
+                if (await FloatListColumnChunk.TryReadAsync(buffer, group.GetMetadata(featureField), featureField, rows, features.AsMemory(total, values), cancellationToken) is { } width
+                    && (dimension == 0 || width == dimension))
                 {
-                    await group.ReadRawAsync(featureField, features.AsMemory(total, values), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
-                    dimension = FeatureParts.CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
+                    dimension = width;
                 }
-                finally
+                else
                 {
-                    ArrayPool<int>.Shared.Return(levels);
+                    var levels = ArrayPool<int>.Shared.Rent(values * 2);
+                    try
+                    {
+                        await group.ReadRawAsync(featureField, features.AsMemory(total, values), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
+                        dimension = FeatureParts.CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
+                    }
+                    finally
+                    {
+                        ArrayPool<int>.Shared.Return(levels);
+                    }
                 }
 
                 total += values;
