@@ -16,7 +16,6 @@ namespace Fruits.Pipeline.Output;
 public static class FeatureParts
 {
     private static readonly ParquetSchema FeatureSchema = typeof(FeatureRow).GetParquetSchema(forWriting: true);
-    private static readonly ParquetSchema OutputSchema = typeof(OutputRow).GetParquetSchema(forWriting: true);
     private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.Snappy };
 
     public static Task WriteAsync(IObjectStore store, string key, FeatureTable table, CancellationToken cancellationToken = default) =>
@@ -216,16 +215,15 @@ public static class FeatureParts
         ArgumentNullException.ThrowIfNull(blocks);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rowGroupRows);
-        var fields = OutputSchema.GetDataFields();
         await store.WriteStreamingAsync(key, async (stream, token) =>
         {
-            await using var writer = await ParquetWriter.CreateAsync(OutputSchema, stream, Options, cancellationToken: token);
+            var writer = new ProjectedPartWriter(stream);
             var group = new RowGroupBuffer(k, rowGroupRows);
             await foreach (var block in blocks.WithCancellation(token))
             {
                 if (group.Rows > 0 && group.Rows + block.Table.Count > rowGroupRows)
                 {
-                    await WriteGroupAsync(writer, fields, group.ToTable(), group.Pca, k, group.Levels, token);
+                    await writer.WriteRowGroupAsync(group.ToTable(), group.Pca, k, token);
                     group.Clear();
                 }
 
@@ -233,7 +231,7 @@ public static class FeatureParts
                 {
                     // A block that fills a group alone (a refit's, one row group of its source) is written as it is,
                     // not copied first: the group it makes is the same, as no next block could join it.
-                    await WriteGroupAsync(writer, fields, block.Table, block.Pca, k, group.LevelsFor(block.Table), token);
+                    await writer.WriteRowGroupAsync(block.Table, block.Pca, k, token);
                     continue;
                 }
 
@@ -242,8 +240,10 @@ public static class FeatureParts
 
             if (group.Rows > 0)
             {
-                await WriteGroupAsync(writer, fields, group.ToTable(), group.Pca, k, group.Levels, token);
+                await writer.WriteRowGroupAsync(group.ToTable(), group.Pca, k, token);
             }
+
+            await writer.CompleteAsync(token);
         }, cancellationToken);
     }
 
@@ -259,22 +259,13 @@ public static class FeatureParts
                 writer.CustomMetadata = metadata;
             }
 
-            await WriteGroupAsync(writer, fields, table, pca: null, k: 0, levels: null, cancellationToken);
+            using var group = writer.CreateRowGroup();
+            await group.WriteAsync(fields[0], table.Paths as IReadOnlyCollection<string> ?? [.. table.Paths], null);
+            await group.WriteAsync(fields[1], table.Labels as IReadOnlyCollection<string> ?? [.. table.Labels], null);
+            await WriteListAsync(group, fields[2], table.Features, table.Count, table.Dimension, cancellationToken);
         }
 
         await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
-    }
-
-    private static async Task WriteGroupAsync(ParquetWriter writer, DataField[] fields, FeatureTable table, float[]? pca, int k, int[]? levels, CancellationToken cancellationToken)
-    {
-        using var group = writer.CreateRowGroup();
-        await group.WriteAsync(fields[0], table.Paths as IReadOnlyCollection<string> ?? [.. table.Paths], null);
-        await group.WriteAsync(fields[1], table.Labels as IReadOnlyCollection<string> ?? [.. table.Labels], null);
-        await WriteListAsync(group, fields[2], table.Features, table.Count, table.Dimension, levels, cancellationToken);
-        if (pca is not null)
-        {
-            await WriteListAsync(group, fields[3], pca, table.Count, k, levels, cancellationToken);
-        }
     }
 
     /// <summary>
@@ -289,9 +280,6 @@ public static class FeatureParts
         private int _dimension;
 
         public float[] Pca { get; private set; } = [];
-
-        /// <summary>Room for the definition and repetition levels of the group's features column (the widest).</summary>
-        public int[] Levels { get; private set; } = [];
 
         public int Rows => _paths.Count;
 
@@ -312,7 +300,7 @@ public static class FeatureParts
             }
 
             var rows = Rows + table.Count;
-            if (_features.Length < rows * _dimension || Pca.Length < rows * k || Levels.Length < 2 * rows * Math.Max(_dimension, k))
+            if (_features.Length < rows * _dimension || Pca.Length < rows * k)
             {
                 // Doubling up to a whole group: a small part never pays for a full group's arrays.
                 var capacity = Math.Max(rows, Math.Min(rowGroupRows, 2 * Rows));
@@ -320,10 +308,6 @@ public static class FeatureParts
                 var grown = Pca;
                 Array.Resize(ref grown, Math.Max(Pca.Length, capacity * k));
                 Pca = grown;
-                if (Levels.Length < 2 * capacity * Math.Max(_dimension, k))
-                {
-                    Levels = new int[2 * capacity * Math.Max(_dimension, k)];
-                }
             }
 
             table.FeatureBlock.CopyTo(_features.AsSpan(Rows * _dimension));
@@ -334,18 +318,6 @@ public static class FeatureParts
 
         public FeatureTable ToTable() => new(_paths, _labels, _features, _dimension);
 
-        /// <summary>Level scratch for writing <paramref name="table"/> as a group of its own, kept for the next such table.</summary>
-        public int[] LevelsFor(FeatureTable table)
-        {
-            var needed = 2 * table.Count * Math.Max(table.Dimension, k);
-            if (Levels.Length < needed)
-            {
-                Levels = new int[needed];
-            }
-
-            return Levels;
-        }
-
         public void Clear()
         {
             _paths.Clear();
@@ -354,22 +326,14 @@ public static class FeatureParts
     }
 
     /// <summary>A required list of required floats: every value is defined, and each row starts a new list (repetition 0).</summary>
-    internal static Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, CancellationToken cancellationToken) =>
-        WriteListAsync(group, field, block, rows, width, levels: null, cancellationToken);
-
-    /// <param name="levels">
-    /// Scratch of at least 2 x rows x width for the levels, or null to rent it. A final part's row group passes its
-    /// own: the shared pool would keep a rented array of that size for good, one per thread that returned it.
-    /// </param>
-    private static async Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, int[]? levels, CancellationToken cancellationToken)
+    internal static async Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, CancellationToken cancellationToken)
     {
         var values = rows * width;
-        var rented = levels is null || levels.Length < values * 2 ? ArrayPool<int>.Shared.Rent(values * 2) : null;
-        var scratch = rented ?? levels!;
+        var levels = ArrayPool<int>.Shared.Rent(values * 2);
         try
         {
-            var definition = scratch.AsMemory(0, values);
-            var repetition = scratch.AsMemory(values, values);
+            var definition = levels.AsMemory(0, values);
+            var repetition = levels.AsMemory(values, values);
             definition.Span.Fill(field.MaxDefinitionLevel);
             repetition.Span.Fill(field.MaxRepetitionLevel);
             for (var r = 0; r < rows; r++)
@@ -381,10 +345,7 @@ public static class FeatureParts
         }
         finally
         {
-            if (rented is not null)
-            {
-                ArrayPool<int>.Shared.Return(rented);
-            }
+            ArrayPool<int>.Shared.Return(levels);
         }
     }
 

@@ -76,6 +76,39 @@ public sealed class FeaturePartsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_part_of_several_row_groups_and_pages_reads_the_same_in_duckdb_and_both_parquet_net_readers()
+    {
+        // 1,033 rows in groups of 700 and 333; a page holds about a megabyte of a list column, so each group's
+        // features span several pages, and its components one.
+        const int k = 11;
+        var tables = new[] { Table(700, seed: 5), Table(333, seed: 6) };
+        var pca = tables.Select(t => Enumerable.Range(0, t.Count * k).Select(i => MathF.Cos(i) * 9f).ToArray()).ToArray();
+        await FeatureParts.WriteProjectedAsync(_store, "part-000001.parquet", [(tables[0], pca[0]), (tables[1], pca[1])], k, rowGroupRows: 700);
+        var paths = tables.SelectMany(t => t.Paths).ToList();
+        var features = tables.SelectMany(t => t.FeatureBlock.ToArray()).ToArray();
+        var components = pca.SelectMany(p => p).ToArray();
+
+        using var duck = new DuckDb();
+        var file = DuckDb.Quote(_directory.Combine("part-000001.parquet"));
+        Assert.Equal("2", duck.Rows($"SELECT count(DISTINCT row_group_id) FROM parquet_metadata({file})")[0][0]!.ToString());
+        var rows = duck.Rows($"SELECT path, features, pca_features FROM {file}");
+        Assert.Equal(paths, rows.Select(r => (string)r[0]!));
+        for (var i = 0; i < rows.Count; i++)
+        {
+            Assert.Equal(features.AsSpan(i * Dimension, Dimension).ToArray(), ((System.Collections.IEnumerable)rows[i][1]!).Cast<float>().ToArray());
+            Assert.Equal(components.AsSpan(i * k, k).ToArray(), ((System.Collections.IEnumerable)rows[i][2]!).Cast<float>().ToArray());
+        }
+
+        var back = await FeatureParts.ReadAsync(_store, "part-000001.parquet");
+        Assert.Equal(paths, back.Paths);
+        Assert.True(features.AsSpan().SequenceEqual(back.FeatureBlock));
+
+        var serialized = await ParquetParts.ReadAsync<OutputRow>(_store, "part-000001.parquet");
+        Assert.Equal(paths, serialized.Select(r => r.Path));
+        Assert.Equal(components.AsSpan(1032 * k, k).ToArray(), serialized[1032].PcaFeatures);
+    }
+
+    [Fact]
     public async Task Empty_part_round_trips()
     {
         await FeatureParts.WriteAsync(_store, "empty.parquet", new FeatureTable([], [], [], Dimension));
