@@ -16,6 +16,7 @@ namespace Fruits.Grains;
 public sealed class JobOutput(IObjectStore store)
 {
     private const int ManifestWritesInFlight = 16;
+    private const int DeletesInFlight = 16;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Files a finished job writes at the output's top level under fixed names.</summary>
@@ -93,19 +94,29 @@ public sealed class JobOutput(IObjectStore store)
             await CollectBatchKeysAsync(OutputLayout.BatchManifestPrefix, OutputLayout.BatchManifest, ours, cancellationToken);
         }
 
+        var fixedKeys = new List<string>();
         if (hadPlan)
         {
             foreach (var key in FixedKeys.Where(k => !keepPlan || k != OutputLayout.Plan))
             {
                 if (await store.ExistsAsync(key, cancellationToken))
                 {
-                    ours.Add(key);
+                    fixedKeys.Add(key);
                 }
             }
         }
 
-        // _SUCCESS goes first so a half-cleared folder never looks finished.
-        foreach (var key in ours.OrderBy(k => k == OutputLayout.Success ? 0 : 1))
+        // _SUCCESS goes first so a half-cleared folder never looks finished, and the plan with the other fixed keys
+        // last. The batches' parts go in between, several at once: an output of a million images holds tens of
+        // thousands of them, each a request of its own on S3.
+        if (fixedKeys.Remove(OutputLayout.Success))
+        {
+            await store.DeleteAsync(OutputLayout.Success, cancellationToken);
+        }
+
+        await Parallel.ForEachAsync(ours, new ParallelOptions { MaxDegreeOfParallelism = DeletesInFlight, CancellationToken = cancellationToken }, async (key, token) =>
+            await store.DeleteAsync(key, token));
+        foreach (var key in fixedKeys)
         {
             await store.DeleteAsync(key, cancellationToken);
         }
