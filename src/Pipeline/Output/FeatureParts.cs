@@ -10,8 +10,9 @@ namespace Fruits.Pipeline.Output;
 /// <summary>
 /// Reads and writes features parts and final parts column by column. The schemas are exactly those of
 /// <see cref="FeatureRow"/> and <see cref="OutputRow"/>, but the list columns move as one flat float block
-/// with its levels instead of a float[] per row: the row-object serializer spent about 30 ms per
-/// 64-row part, which made projection the second-largest phase of a job.
+/// instead of a float[] per row: the row-object serializer spent about 30 ms per 64-row part, which made
+/// projection the second-largest phase of a job. Final parts are written by <see cref="ProjectedPartWriter"/>, and a
+/// features column is read by <see cref="FloatListColumnChunk"/> where its layout allows.
 /// </summary>
 public static class FeatureParts
 {

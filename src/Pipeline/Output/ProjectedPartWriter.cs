@@ -12,7 +12,7 @@ namespace Fruits.Pipeline.Output;
 /// of about a megabyte, each built and Snappy-compressed in pooled buffers and written at once, so what a part holds
 /// while it is written is a page, not its row group several times over as in Parquet.Net's writer (which builds a
 /// column chunk as one page in a growing stream, copies it out and compresses the copy). Values are PLAIN and levels
-/// RLE, in version 1 data pages, which every Parquet reader reads; the columns carry no statistics.
+/// RLE, in version 1 data pages, which every Parquet reader reads; the string columns carry their minimum and maximum.
 /// </summary>
 public sealed class ProjectedPartWriter(Stream destination)
 {
@@ -93,14 +93,32 @@ public sealed class ProjectedPartWriter(Stream destination)
         try
         {
             var at = 0;
+            (int At, int Length) min = default, max = default;
             foreach (var value in values)
             {
                 var length = Encoding.UTF8.GetBytes(value, page.AsSpan(at + sizeof(int)));
                 BinaryPrimitives.WriteInt32LittleEndian(page.AsSpan(at), length);
+                var bytes = page.AsSpan(at + sizeof(int), length);
+                if (at == 0 || bytes.SequenceCompareTo(page.AsSpan(min.At, min.Length)) < 0)
+                {
+                    min = (at + sizeof(int), length);
+                }
+
+                if (at == 0 || bytes.SequenceCompareTo(page.AsSpan(max.At, max.Length)) > 0)
+                {
+                    max = (at + sizeof(int), length);
+                }
+
                 at += sizeof(int) + length;
             }
 
-            var column = new ColumnEntry(name, PhysicalType.ByteArray, _position);
+            // Each group's smallest and largest value (by UTF-8 bytes, the order the footer declares), so a reader
+            // that filters on a label or a path skips the row groups that cannot hold it.
+            var column = new ColumnEntry(name, PhysicalType.ByteArray, _position)
+            {
+                Min = page.AsSpan(min.At, min.Length).ToArray(),
+                Max = page.AsSpan(max.At, max.Length).ToArray(),
+            };
             await WritePageAsync(column, page.AsMemory(0, size), values.Count, cancellationToken);
             return column;
         }
@@ -275,6 +293,17 @@ public sealed class ProjectedPartWriter(Stream destination)
                 thrift.I64(6, column.Uncompressed);
                 thrift.I64(7, column.Compressed);
                 thrift.I64(9, column.Offset);
+                if (column.Min is { } min && column.Max is { } max)
+                {
+                    thrift.BeginStruct(12);
+                    thrift.Binary(1, max);
+                    thrift.Binary(2, min);
+                    thrift.I64(3, 0);
+                    thrift.Binary(5, max);
+                    thrift.Binary(6, min);
+                    thrift.EndStruct();
+                }
+
                 thrift.EndStruct();
                 thrift.EndStruct();
             }
@@ -287,6 +316,17 @@ public sealed class ProjectedPartWriter(Stream destination)
         }
 
         thrift.String(6, "Fruits.Orleans");
+
+        // Every leaf column in its type's own order: what tells a reader that the min and max above are comparable.
+        thrift.BeginList(7, ThriftCompactReader.Struct, 4);
+        for (var leaf = 0; leaf < 4; leaf++)
+        {
+            thrift.BeginStructValue();
+            thrift.BeginStruct(1);
+            thrift.EndStruct();
+            thrift.EndStruct();
+        }
+
         thrift.EndMessage();
         return thrift.Written.ToArray();
     }
@@ -346,6 +386,11 @@ public sealed class ProjectedPartWriter(Stream destination)
         public long Uncompressed { get; set; }
 
         public long Compressed { get; set; }
+
+        /// <summary>The column's smallest value, for the columns that carry statistics.</summary>
+        public byte[]? Min { get; init; }
+
+        public byte[]? Max { get; init; }
     }
 
     private sealed record RowGroupEntry(ColumnEntry[] Columns, long Rows, long Offset, long Bytes);

@@ -40,6 +40,14 @@ internal sealed class ThriftCompactWriter
         StringValue(value);
     }
 
+    public void Binary(short id, ReadOnlySpan<byte> value)
+    {
+        FieldHeader(id, ThriftCompactReader.Binary);
+        Varint((ulong)value.Length);
+        value.CopyTo(_buffer.GetSpan(value.Length));
+        _buffer.Advance(value.Length);
+    }
+
     /// <summary>Opens a struct field; close it with <see cref="EndStruct"/>.</summary>
     public void BeginStruct(short id)
     {

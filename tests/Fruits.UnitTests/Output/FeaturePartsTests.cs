@@ -91,6 +91,11 @@ public sealed class FeaturePartsTests : IDisposable
         using var duck = new DuckDb();
         var file = DuckDb.Quote(_directory.Combine("part-000001.parquet"));
         Assert.Equal("2", duck.Rows($"SELECT count(DISTINCT row_group_id) FROM parquet_metadata({file})")[0][0]!.ToString());
+
+        // Each group's path range, as DuckDB reads it from the footer, so a filter on path skips the other group.
+        var ranges = duck.Rows($"SELECT stats_min_value, stats_max_value FROM parquet_metadata({file}) WHERE path_in_schema = 'path' ORDER BY row_group_id");
+        Assert.Equal([tables[0].Paths.Min(StringComparer.Ordinal), tables[0].Paths.Max(StringComparer.Ordinal)], ranges[0]);
+        Assert.Equal([tables[1].Paths.Min(StringComparer.Ordinal), tables[1].Paths.Max(StringComparer.Ordinal)], ranges[1]);
         var rows = duck.Rows($"SELECT path, features, pca_features FROM {file}");
         Assert.Equal(paths, rows.Select(r => (string)r[0]!));
         for (var i = 0; i < rows.Count; i++)
