@@ -280,53 +280,14 @@ public static class FloatListColumnChunk
     {
         try
         {
+            // PageHeader: 1 type, 2 uncompressed size, 3 compressed size, 5 DataPageHeader: 1 values, 2 encoding,
+            // 3 definition level encoding, 4 repetition level encoding.
             var reader = new ThriftCompactReader(data);
-            int type = -1, uncompressed = -1, compressed = -1, values = -1, encoding = -1, definitionEncoding = -1, repetitionEncoding = -1;
-            short last = 0;
-            while (reader.ReadFieldHeader(ref last) is var (id, kind) && kind != ThriftCompactReader.Stop)
-            {
-                switch (id)
-                {
-                    case 1 when kind == ThriftCompactReader.I32:
-                        type = reader.ReadI32();
-                        break;
-                    case 2 when kind == ThriftCompactReader.I32:
-                        uncompressed = reader.ReadI32();
-                        break;
-                    case 3 when kind == ThriftCompactReader.I32:
-                        compressed = reader.ReadI32();
-                        break;
-                    case 5 when kind == ThriftCompactReader.Struct:
-                        short inner = 0;
-                        while (reader.ReadFieldHeader(ref inner) is var (field, fieldKind) && fieldKind != ThriftCompactReader.Stop)
-                        {
-                            switch (field)
-                            {
-                                case 1 when fieldKind == ThriftCompactReader.I32:
-                                    values = reader.ReadI32();
-                                    break;
-                                case 2 when fieldKind == ThriftCompactReader.I32:
-                                    encoding = reader.ReadI32();
-                                    break;
-                                case 3 when fieldKind == ThriftCompactReader.I32:
-                                    definitionEncoding = reader.ReadI32();
-                                    break;
-                                case 4 when fieldKind == ThriftCompactReader.I32:
-                                    repetitionEncoding = reader.ReadI32();
-                                    break;
-                                default:
-                                    reader.Skip(fieldKind);
-                                    break;
-                            }
-                        }
-
-                        break;
-                    default:
-                        reader.Skip(kind);
-                        break;
-                }
-            }
-
+            Span<int> header = [-1, -1, -1, -1];
+            Span<int> page = [-1, -1, -1, -1, -1];
+            reader.ReadI32Fields(header, nested: 5, page);
+            var (type, uncompressed, compressed) = (header[1], header[2], header[3]);
+            var (values, encoding, definitionEncoding, repetitionEncoding) = (page[1], page[2], page[3], page[4]);
             return type == DataPage && encoding == Plain && definitionEncoding == Rle && repetitionEncoding == Rle
                 && uncompressed >= 0 && compressed >= 0 && values > 0
                 ? new PageHeaderFields(reader.Position, uncompressed, compressed, values)

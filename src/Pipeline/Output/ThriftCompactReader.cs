@@ -44,6 +44,31 @@ internal ref struct ThriftCompactReader(ReadOnlySpan<byte> data)
 
     public int ReadI32() => checked((int)ZigZag(ReadVarint()));
 
+    /// <summary>
+    /// Reads the rest of the current struct: each I32 field whose id indexes <paramref name="values"/> is stored there,
+    /// the struct field numbered <paramref name="nested"/> (if not 0) is read the same way into
+    /// <paramref name="nestedValues"/>, and every other field is skipped.
+    /// </summary>
+    public void ReadI32Fields(scoped Span<int> values, short nested, scoped Span<int> nestedValues)
+    {
+        short last = 0;
+        while (ReadFieldHeader(ref last) is var (id, type) && type != Stop)
+        {
+            if (type == I32 && id > 0 && id < values.Length)
+            {
+                values[id] = ReadI32();
+            }
+            else if (type == Struct && nested != 0 && id == nested)
+            {
+                ReadI32Fields(nestedValues, 0, default);
+            }
+            else
+            {
+                Skip(type);
+            }
+        }
+    }
+
     public long ReadI64() => ZigZag(ReadVarint());
 
     /// <summary>Skips a value of <paramref name="type"/>, whatever it holds.</summary>
