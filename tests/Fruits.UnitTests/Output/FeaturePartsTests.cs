@@ -15,7 +15,7 @@ public sealed class FeaturePartsTests : IDisposable
     [Fact]
     public async Task Features_round_trip_and_match_the_row_serializer()
     {
-        var table = Table(5, seed: 1);
+        var table = SyntheticFeatures.Table(5, seed: 1, Dimension);
         await FeatureParts.WriteAsync(_store, "features.parquet", table);
 
         var back = await FeatureParts.ReadAsync(_store, "features.parquet");
@@ -37,7 +37,7 @@ public sealed class FeaturePartsTests : IDisposable
     [Fact]
     public async Task Reads_parts_written_by_the_row_serializer()
     {
-        var table = Table(3, seed: 2);
+        var table = SyntheticFeatures.Table(3, seed: 2, Dimension);
         var rows = Enumerable.Range(0, table.Count)
             .Select(i => new FeatureRow { Path = table.Paths[i], Label = table.Labels[i], Features = table.Row(i).ToArray() })
             .ToList();
@@ -52,7 +52,7 @@ public sealed class FeaturePartsTests : IDisposable
     public async Task Projected_part_has_the_seed_schema_in_duckdb()
     {
         const int k = 7;
-        var table = Table(4, seed: 3);
+        var table = SyntheticFeatures.Table(4, seed: 3, Dimension);
         var pca = Enumerable.Range(0, table.Count * k).Select(i => i * 0.5f - 3f).ToArray();
         await FeatureParts.WriteProjectedAsync(_store, "part-000000.parquet", [(table, pca)], k, rowGroupRows: table.Count);
 
@@ -81,7 +81,7 @@ public sealed class FeaturePartsTests : IDisposable
         // 1,033 rows in groups of 700 and 333; a page holds about a megabyte of a list column, so each group's
         // features span several pages, and its components one.
         const int k = 11;
-        var tables = new[] { Table(700, seed: 5), Table(333, seed: 6) };
+        var tables = new[] { SyntheticFeatures.Table(700, seed: 5, Dimension), SyntheticFeatures.Table(333, seed: 6, Dimension) };
         var pca = tables.Select(t => Enumerable.Range(0, t.Count * k).Select(i => MathF.Cos(i) * 9f).ToArray()).ToArray();
         await FeatureParts.WriteProjectedAsync(_store, "part-000001.parquet", [(tables[0], pca[0]), (tables[1], pca[1])], k, rowGroupRows: 700);
         var paths = tables.SelectMany(t => t.Paths).ToList();
@@ -136,18 +136,4 @@ public sealed class FeaturePartsTests : IDisposable
     }
 
     public void Dispose() => _directory.Dispose();
-
-    private static FeatureTable Table(int rows, int seed)
-    {
-        var random = new Random(seed);
-        var features = new float[rows * Dimension];
-        for (var i = 0; i < features.Length; i++)
-        {
-            features[i] = (float)random.NextDouble() * 6f;
-        }
-
-        var paths = Enumerable.Range(0, rows).Select(i => $"Apple {seed}/img_{i:D3}.jpg").ToList();
-        var labels = paths.Select(p => p.Split('/')[0]).ToList();
-        return new FeatureTable(paths, labels, features, Dimension);
-    }
 }

@@ -21,8 +21,8 @@ public sealed class FloatListColumnChunkTests : IDisposable
     public async Task Every_row_group_of_a_final_part_reads_as_parquet_net_reads_it()
     {
         const int k = 9;
-        var first = Table(700, seed: 1);
-        var second = Table(333, seed: 2);
+        var first = SyntheticFeatures.Table(700, seed: 1, Dimension, zeros: 1.0 / 3);
+        var second = SyntheticFeatures.Table(333, seed: 2, Dimension, zeros: 1.0 / 3);
         var pca = Enumerable.Range(0, 1033 * k).Select(i => MathF.Sin(i) * 40f).ToArray();
         await FeatureParts.WriteProjectedAsync(_store, "part-000000.parquet", [(first, pca[..(700 * k)]), (second, pca[(700 * k)..])], k, rowGroupRows: 700);
 
@@ -69,7 +69,7 @@ public sealed class FloatListColumnChunkTests : IDisposable
     [Fact]
     public async Task A_chunk_compressed_otherwise_is_declined_and_read_by_parquet_net()
     {
-        var table = Table(20, seed: 3);
+        var table = SyntheticFeatures.Table(20, seed: 3, Dimension, zeros: 1.0 / 3);
         var rows = Enumerable.Range(0, table.Count)
             .Select(i => new FeatureRow { Path = table.Paths[i], Label = table.Labels[i], Features = table.Row(i).ToArray() })
             .ToList();
@@ -86,7 +86,7 @@ public sealed class FloatListColumnChunkTests : IDisposable
     [Fact]
     public async Task A_truncated_or_damaged_chunk_is_declined_not_misread()
     {
-        var table = Table(50, seed: 4);
+        var table = SyntheticFeatures.Table(50, seed: 4, Dimension, zeros: 1.0 / 3);
         await FeatureParts.WriteAsync(_store, "features.parquet", table);
         var bytes = await File.ReadAllBytesAsync(_directory.Combine("features.parquet"));
 
@@ -131,20 +131,5 @@ public sealed class FloatListColumnChunkTests : IDisposable
         var levels = new int[values * 2];
         await group.ReadRawAsync(field, block.AsMemory(), levels.AsMemory(0, values), levels.AsMemory(values, values));
         return block;
-    }
-
-    private static FeatureTable Table(int rows, int seed)
-    {
-        var random = new Random(seed);
-        var features = new float[rows * Dimension];
-        for (var i = 0; i < features.Length; i++)
-        {
-            // Many exact zeros, as after ReLU6 and pooling: runs that Snappy compresses.
-            features[i] = random.Next(3) == 0 ? 0f : (float)random.NextDouble() * 6f;
-        }
-
-        var paths = Enumerable.Range(0, rows).Select(i => $"Apple {seed}/img_{i:D4}.jpg").ToList();
-        var labels = paths.Select(p => p.Split('/')[0]).ToList();
-        return new FeatureTable(paths, labels, features, Dimension);
     }
 }
