@@ -66,29 +66,37 @@ public sealed partial class IndexShardGrain(
     {
         var clock = Stopwatch.StartNew();
         var store = stores.Open(StorageLocation.Parse(spec.Output));
-        var features = new List<float[]>();
         var labels = new List<string>();
         var paths = new List<string>();
+        var blocks = new List<FeatureTable>();
+        var dimension = 0;
         foreach (var part in spec.Parts)
         {
-            foreach (var row in await ParquetParts.ReadAsync<OutputRow>(store, part))
+            // The index needs each row's projection, path and label, not its 1,280 features: only those columns are read.
+            var table = await FeatureParts.ReadProjectionsAsync(store, part);
+            if (table.Count == 0)
             {
-                features.Add(row.PcaFeatures);
-                labels.Add(row.Label);
-                paths.Add(row.Path);
+                continue;
             }
+
+            if (dimension != 0 && table.Dimension != dimension)
+            {
+                throw new InvalidDataException($"{spec.Output}: {part} has {table.Dimension} PCA features a row, other parts {dimension}");
+            }
+
+            dimension = table.Dimension;
+            blocks.Add(table);
+            labels.AddRange(table.Labels);
+            paths.AddRange(table.Paths);
         }
 
-        var dimension = features.Count == 0 ? 1 : features[0].Length;
-        var rows = new float[features.Count * dimension];
-        for (var i = 0; i < features.Count; i++)
+        dimension = Math.Max(dimension, 1);
+        var rows = new float[paths.Count * dimension];
+        var at = 0;
+        foreach (var block in blocks)
         {
-            if (features[i].Length != dimension)
-            {
-                throw new InvalidDataException($"{spec.Output}: row {paths[i]} has {features[i].Length} PCA features, others {dimension}");
-            }
-
-            features[i].CopyTo(rows, i * dimension);
+            block.FeatureBlock.CopyTo(rows.AsSpan(at));
+            at += block.FeatureBlock.Length;
         }
 
         var index = new ExactIndex(dimension, rows, labels, paths);

@@ -108,6 +108,12 @@ public sealed class FeaturePartsTests : IDisposable
         Assert.Equal(paths, back.Paths);
         Assert.True(features.AsSpan().SequenceEqual(back.FeatureBlock));
 
+        // An index of the output reads the projections alone, the same rows.
+        var projections = await FeatureParts.ReadProjectionsAsync(_store, "part-000001.parquet");
+        Assert.Equal(paths, projections.Paths);
+        Assert.Equal(k, projections.Dimension);
+        Assert.True(components.AsSpan().SequenceEqual(projections.FeatureBlock));
+
         var serialized = await ParquetParts.ReadAsync<OutputRow>(_store, "part-000001.parquet");
         Assert.Equal(paths, serialized.Select(r => r.Path));
         Assert.Equal(components.AsSpan(1032 * k, k).ToArray(), serialized[1032].PcaFeatures);
