@@ -156,37 +156,46 @@ public static class FeatureParts
         await group.ReadAsync(columns.Path, paths.AsMemory(), null, cancellationToken);
         await group.ReadAsync(columns.Label, labels.AsMemory(), null, cancellationToken);
 
-        var chunk = group.GetMetadata(columns.Features);
-        var values = checked((int)(chunk?.MetaData?.NumValues ?? 0));
+        var values = ListValueCount(group, columns.Features);
         var block = pool?.Rent(values) ?? new float[values];
-        if (await FloatListColumnChunk.TryReadAsync(file, chunk, columns.Features, rows, block.AsMemory(0, values), cancellationToken) is { } width)
-        {
-            if (dimension != 0 && width != dimension)
-            {
-                throw new InvalidDataException($"{key}: {values} feature values do not make {rows} rows of equal length");
-            }
-
-            dimension = width;
-        }
-        else
-        {
-            var levels = ArrayPool<int>.Shared.Rent(values * 2);
-            try
-            {
-                await group.ReadRawAsync(columns.Features, block.AsMemory(0, values), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
-                dimension = CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
-            }
-            finally
-            {
-                ArrayPool<int>.Shared.Return(levels);
-            }
-        }
+        dimension = await ReadListAsync(file, group, columns.Features, rows, block.AsMemory(0, values), dimension, key, cancellationToken);
 
         return (
             Array.ConvertAll(paths, p => p ?? throw new InvalidDataException($"{key}: a row has no path")),
             Array.ConvertAll(labels, l => l ?? throw new InvalidDataException($"{key}: a row has no label")),
             block,
             dimension);
+    }
+
+    /// <summary>How many values a row group's list column holds (each row's list, end to end).</summary>
+    internal static int ListValueCount(ParquetRowGroupReader group, DataField field) =>
+        checked((int)(group.GetMetadata(field)?.MetaData?.NumValues ?? 0));
+
+    /// <summary>
+    /// A row group's list-of-floats column into <paramref name="destination"/> (exactly its values), straight from its
+    /// pages where <see cref="FloatListColumnChunk"/> knows their layout, else through Parquet.Net. Returns the length of
+    /// every row's list; refuses lists of unequal length, or of another length than <paramref name="dimension"/> (when
+    /// not 0).
+    /// </summary>
+    internal static async Task<int> ReadListAsync(Stream file, ParquetRowGroupReader group, DataField field, int rows, Memory<float> destination, int dimension, string key, CancellationToken cancellationToken)
+    {
+        var values = destination.Length;
+        if (await FloatListColumnChunk.TryReadAsync(file, group.GetMetadata(field), field, rows, destination, cancellationToken) is { } width)
+        {
+            return dimension == 0 || width == dimension ? width
+                : throw new InvalidDataException($"{key}: {values} feature values do not make {rows} rows of equal length");
+        }
+
+        var levels = ArrayPool<int>.Shared.Rent(values * 2);
+        try
+        {
+            await group.ReadRawAsync(field, destination, levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
+            return CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(levels);
+        }
     }
 
     /// <summary>The columns a reader needs, looked up once; a part without one of them is refused before any row is read.</summary>

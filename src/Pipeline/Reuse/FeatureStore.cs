@@ -241,7 +241,7 @@ public sealed class FeatureStore(IObjectStore store)
                 var groupHashes = new string?[rows];
                 await group.ReadAsync(hashField, groupHashes.AsMemory(), null, cancellationToken);
                 hashes.AddRange(groupHashes.Select(h => h ?? ""));
-                var values = checked((int)(group.GetMetadata(featureField)?.MetaData?.NumValues ?? 0));
+                var values = FeatureParts.ListValueCount(group, featureField);
                 if (features is null || features.Length < total + values)
                 {
                     var grown = ArrayPool<float>.Shared.Rent(total + values);
@@ -254,25 +254,7 @@ public sealed class FeatureStore(IObjectStore store)
                     features = grown;
                 }
 
-                if (await FloatListColumnChunk.TryReadAsync(buffer, group.GetMetadata(featureField), featureField, rows, features.AsMemory(total, values), cancellationToken) is { } width
-                    && (dimension == 0 || width == dimension))
-                {
-                    dimension = width;
-                }
-                else
-                {
-                    var levels = ArrayPool<int>.Shared.Rent(values * 2);
-                    try
-                    {
-                        await group.ReadRawAsync(featureField, features.AsMemory(total, values), levels.AsMemory(0, values), levels.AsMemory(values, values), cancellationToken);
-                        dimension = FeatureParts.CheckRectangular(levels.AsSpan(values, values), rows, values, dimension, key);
-                    }
-                    finally
-                    {
-                        ArrayPool<int>.Shared.Return(levels);
-                    }
-                }
-
+                dimension = await FeatureParts.ReadListAsync(buffer, group, featureField, rows, features.AsMemory(total, values), dimension, key, cancellationToken);
                 total += values;
             }
 
