@@ -18,4 +18,10 @@ public sealed record BatchResult(
     /// its silo's memory from those of any other attempt at the batch. Empty when nothing was kept.
     /// </summary>
     [Id(7)] public Guid Attempt { get; init; }
+
+    /// <summary>
+    /// The digest of the content hashes of the batch's featurized rows, in order (the store's row fingerprint of one
+    /// batch); null when the job uses no feature store, so images are not hashed.
+    /// </summary>
+    [Id(8)] public byte[]? RowsDigest { get; init; }
 }

@@ -13,4 +13,10 @@ public sealed record FeaturizeRequest(
 
     /// <summary>The job's model, part of the feature store's key.</summary>
     [Id(5)] public string? ModelSha256 { get; init; }
+
+    /// <summary>
+    /// The job already holds the statistics of the rows it expects (<see cref="BatchResult.RowsDigest"/> tells it
+    /// whether it got them): the batch's rows are not added to its silo's statistics.
+    /// </summary>
+    [Id(6)] public bool SkipStatistics { get; init; }
 }

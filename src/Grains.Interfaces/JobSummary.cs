@@ -55,4 +55,10 @@ public sealed record JobSummary
 
     /// <summary>Set on an output rewritten by <c>fruits refit</c>: the output whose stored features it refit.</summary>
     [Id(26)] public string? RefitOf { get; init; }
+
+    /// <summary>
+    /// True when the statistics (and, for the same selection, the fit) were taken from the feature store, an earlier
+    /// job having computed them from exactly the same rows, instead of being computed again.
+    /// </summary>
+    [Id(27)] public bool StatisticsReused { get; init; }
 }

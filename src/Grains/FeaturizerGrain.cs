@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Featurizing;
@@ -82,6 +83,9 @@ public sealed partial class FeaturizerGrain(
         var missVersions = new List<UInt128?>();
         var missRows = new List<int>();
 
+        // Each row's content hash (first 128 bits), in row order, when the store is in use: the batch's rows digest.
+        var rowHashes = featureStore is null ? null : new List<UInt128>(images.Count);
+
         await using var reads = new ImageReadAhead(input, toRead, _options.EffectiveReadAhead, _options.MaxImageBytes, _options.ReadTimeout);
         for (var i = 0; i < images.Count; i++)
         {
@@ -91,6 +95,7 @@ public sealed partial class FeaturizerGrain(
                 _knownFeatures.AsSpan(slot * OnnxFeaturizer.FeatureLength, OnnxFeaturizer.FeatureLength)
                     .CopyTo(features.AsSpan(paths.Count * OnnxFeaturizer.FeatureLength, OnnxFeaturizer.FeatureLength));
                 knownHits.Add(byVersion.Hits[slot] with { DestinationRow = paths.Count });
+                rowHashes!.Add(byVersion.Hits[slot].Hash.Prefix);
                 paths.Add(image.Path);
                 labels.Add(image.Label);
                 continue;
@@ -116,6 +121,11 @@ public sealed partial class FeaturizerGrain(
                     }
 
                     pendingRows.Add(paths.Count);
+                }
+
+                if (hash is { } rowHash)
+                {
+                    rowHashes!.Add(rowHash.Prefix);
                 }
 
                 paths.Add(image.Path);
@@ -203,17 +213,27 @@ public sealed partial class FeaturizerGrain(
             await FeatureParts.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, commit);
         }
 
-        // Into this silo's running statistics, which the job collects once at fit time, and kept for the projection.
+        // Into this silo's running statistics, which the job collects once at fit time (unless it holds them already),
+        // and kept for the projection.
         var attempt = Guid.Empty;
         if (table.Count > 0)
         {
-            siloStatistics.Add(request.JobId, request.BatchIndex, table.FeatureBlock, table.Count, table.Dimension);
+            if (!request.SkipStatistics)
+            {
+                siloStatistics.Add(request.JobId, request.BatchIndex, table.FeatureBlock, table.Count, table.Dimension);
+            }
+
             var call = Guid.NewGuid();
             attempt = projectionCache.Add(request.JobId, request.BatchIndex, call, table) ? call : Guid.Empty;
         }
 
         LogBatchFeaturized(request.JobId, request.BatchIndex, table.Count, errors.Count, clock.Elapsed.TotalSeconds);
-        return new BatchResult(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds) { Reused = reused, Attempt = attempt };
+        return new BatchResult(request.BatchIndex, table.Count, errors.Count, silo.SiloAddress.ToString(), clock.Elapsed.TotalSeconds)
+        {
+            Reused = reused,
+            Attempt = attempt,
+            RowsDigest = rowHashes is null ? null : RowsFingerprint.OfBatch(CollectionsMarshal.AsSpan(rowHashes)),
+        };
     }
 
     public void Dispose()

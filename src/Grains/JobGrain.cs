@@ -27,6 +27,7 @@ public sealed partial class JobGrain(
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
     DrivenJobs drivenJobs,
+    FeatureStoreCache featureStores,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
 {
     private const string ResumeReminder = "resume";
@@ -39,6 +40,7 @@ public sealed partial class JobGrain(
     private CancellationTokenSource? _stop;
     private bool _cancelRequested;
     private DateTime _lastSave;
+    private bool _statisticsReused;
 
     private JobState State => record.State;
 
@@ -234,6 +236,7 @@ public sealed partial class JobGrain(
         State.ImagesDone = State.ImagesFailed = State.BatchesDone = State.ImagesReused = 0;
         _phaseSeconds.Clear();
         _featurizeClock.Reset();
+        _statisticsReused = false;
         try
         {
             await SaveAsync(force: true);
@@ -289,7 +292,8 @@ public sealed partial class JobGrain(
         // list, while the silos that will featurize load the feature store's index
         await SetPhaseAsync(JobPhase.Listing);
         var storeOpened = OpenFeatureStoreAsync(dispatcher.ReadySilos, featureStore, modelSha256);
-        var listing = await Timed("listing", () => output.ListAsync(input, spec.BatchSize, stop));
+        var versions = featureStore is null ? null : new List<UInt128?>();
+        var listing = await Timed("listing", () => output.ListAsync(input, spec.BatchSize, versions, stop));
         if (listing.Images == 0)
         {
             throw new InvalidOperationException($"{spec.Input} holds no .jpg or .jpeg images");
@@ -311,6 +315,13 @@ public sealed partial class JobGrain(
 
         UpdateAttempt(a => a with { BatchesResumed = resumed.Count });
 
+        // Statistics an earlier job computed from exactly the rows this one expects are taken instead of computed
+        // again: the featurizers skip them, and they are trusted only once the rows featurized are those expected.
+        var recall = featureStore is null ? null : new StatisticsRecall(featureStores, featureStore, modelSha256, JobId, logger);
+        var recalled = recall is not null && resumed.Count == 0
+            ? await recall.FindAsync(versions!, spec.BatchSize, spec.Selection.ToPipeline(), stop)
+            : null;
+
         // featurize: each silo merges its batches' statistics as they finish
         await SetPhaseAsync(JobPhase.Featurizing);
         var featurized = new Dictionary<int, (BatchResult Result, string Silo)>();
@@ -321,6 +332,7 @@ public sealed partial class JobGrain(
             {
                 FeatureStore = featureStore?.ToContract(),
                 ModelSha256 = modelSha256,
+                SkipStatistics = recalled is not null,
             }),
             async (result, worker) =>
             {
@@ -353,10 +365,38 @@ public sealed partial class JobGrain(
         var withRows = resumed.Where(r => r.Value.Succeeded > 0).Select(r => r.Key)
             .Concat(featurized.Values.Where(f => f.Result.Succeeded > 0).Select(f => f.Result.BatchIndex))
             .Order().ToList();
+        var fingerprint = recall is null || resumed.Count > 0 || State.ImagesFailed > 0 ? null
+            : RowsFingerprint.Of([.. Enumerable.Range(0, listing.Batches).Select(b => featurized.TryGetValue(b, out var f) ? f.Result.RowsDigest : null)]);
+        var remembered = Task.CompletedTask;
         var pca = await Timed("pca_fit", async () =>
         {
-            var statistics = new JobStatistics(GrainFactory, dispatcher, JobId, spec.Output, logger);
-            var fitted = await statistics.FitAsync(featurized.Values.Select(f => (f.Result.BatchIndex, f.Silo)), withRows, State.ImagesDone, spec.Selection, stop);
+            PcaModel fitted;
+            if (recalled is { } known && known.Fingerprint == fingerprint)
+            {
+                await output.Store.WriteAsync(OutputLayout.Moments, known.Moments, stop);
+                fitted = known.Model ?? await Task.Run(() => new PcaFitter().Fit(known.Statistics, spec.Selection.ToPipeline()), stop);
+                remembered = known.Model is null ? recall!.RememberAsync(known.Fingerprint, null, fitted, stop) : Task.CompletedTask;
+                _statisticsReused = true;
+                LogStatisticsReused(JobId, known.Fingerprint, known.Model is not null);
+            }
+            else
+            {
+                if (recalled is not null)
+                {
+                    // The rows featurized are not those the store predicted (an image failed, or changed under its
+                    // version): the featurizers kept no statistics, so they are all computed from the stored parts.
+                    LogStatisticsNotAsExpected(JobId);
+                }
+
+                var statistics = new JobStatistics(GrainFactory, dispatcher, JobId, spec.Output, logger);
+                fitted = await statistics.FitAsync(featurized.Values.Select(f => (f.Result.BatchIndex, f.Silo)), withRows, State.ImagesDone, spec.Selection, stop);
+                if (fingerprint is not null)
+                {
+                    var moments = await output.Store.ReadAllBytesAsync(OutputLayout.Moments, OutputMoments.MaxLength, stop);
+                    remembered = recall!.RememberAsync(fingerprint, moments, fitted, stop);
+                }
+            }
+
             await output.Store.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(fitted), stop);
             return fitted;
         });
@@ -407,6 +447,7 @@ public sealed partial class JobGrain(
             await output.DeletePartsFromAsync(parts.Count, stop);
         });
 
+        await remembered;
         State.FinishedUtc = DateTime.UtcNow;
         State.Summary = BuildSummary(spec, listing, pca, modelSha256, resumed.Count);
         await output.WriteSummaryAsync(State.Summary, stop);
@@ -625,6 +666,7 @@ public sealed partial class JobGrain(
             ImagesFeaturized = State.ImagesDone - State.ImagesReused,
             ImagesReused = State.ImagesReused,
             FeatureStore = State.FeatureStore,
+            StatisticsReused = _statisticsReused,
         };
     }
 
@@ -704,6 +746,12 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: silos not told to drop earlier partials: {Reason}")]
     private partial void LogForgetFailed(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: statistics of rows {Fingerprint} taken from the feature store (fit kept there too: {FitReused})")]
+    private partial void LogStatisticsReused(string jobId, string fingerprint, bool fitReused);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the rows featurized are not those the feature store predicted; computing their statistics from the stored parts")]
+    private partial void LogStatisticsNotAsExpected(string jobId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: its final record could not be stored: {Reason}")]
     private partial void LogRecordNotSaved(string jobId, string reason);

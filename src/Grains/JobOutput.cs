@@ -15,6 +15,7 @@ namespace Fruits.Grains;
 /// </summary>
 public sealed class JobOutput(IObjectStore store)
 {
+    private const int ManifestsPerWrite = 32;
     private const int ManifestWritesInFlight = 16;
     private const int DeletesInFlight = 16;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -81,7 +82,12 @@ public sealed class JobOutput(IObjectStore store)
     /// ones <see cref="OutputLayout"/> produces, and the fixed top-level names only when the folder holds a plan of
     /// ours. A user's own files in the folder, even under _work/ or named *.png, are kept.
     /// </summary>
-    /// <param name="keepPlan">Keep _job/plan.json and the batch manifests: the listing that just ran wrote them.</param>
+    /// <remarks>
+    /// The batch manifests stay: every attempt lists again and rewrites them (<see cref="ListAsync"/>), so a manifest
+    /// left from before is never read as this job's, and one that already holds what the listing finds is not
+    /// written again.
+    /// </remarks>
+    /// <param name="keepPlan">Keep _job/plan.json: the listing that just ran wrote it.</param>
     public async Task ClearAsync(bool keepPlan, CancellationToken cancellationToken = default)
     {
         var ours = new List<string>();
@@ -89,11 +95,6 @@ public sealed class JobOutput(IObjectStore store)
         await CollectBatchKeysAsync(OutputLayout.FeaturesPrefix, OutputLayout.FeaturesPart, ours, cancellationToken);
         await CollectBatchKeysAsync(OutputLayout.ErrorsPrefix, OutputLayout.ErrorsPart, ours, cancellationToken);
         await CollectBatchKeysAsync(OutputLayout.OutputPartPrefix, OutputLayout.OutputPart, ours, cancellationToken, topLevelOnly: true);
-        if (!keepPlan)
-        {
-            await CollectBatchKeysAsync(OutputLayout.BatchManifestPrefix, OutputLayout.BatchManifest, ours, cancellationToken);
-        }
-
         var fixedKeys = new List<string>();
         if (hadPlan)
         {
@@ -183,57 +184,105 @@ public sealed class JobOutput(IObjectStore store)
     /// Lists the input and cuts batches as the listing streams, writing each batch's manifest; returns the
     /// counts and a hash of the listing (keys and object versions) so a resume can tell the input is unchanged.
     /// </summary>
-    public async Task<ListingResult> ListAsync(IObjectStore input, int batchSize, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// A manifest already stored with exactly the bytes this listing gives it is left as it is: rerunning a job over
+    /// an unchanged input rewrites none of them. Manifests numbered beyond this listing's batches are deleted.
+    /// </remarks>
+    /// <param name="versions">When given, receives each listed image's version key (<see cref="ImageVersionKey"/>), in listing order.</param>
+    public async Task<ListingResult> ListAsync(IObjectStore input, int batchSize, ICollection<UInt128?>? versions = null, CancellationToken cancellationToken = default)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var labels = new HashSet<string>(StringComparer.Ordinal);
         var current = new List<ImageEntry>(batchSize);
         var images = 0;
         var batches = 0;
+        var stored = new Dictionary<string, long>(StringComparer.Ordinal);
+        await foreach (var item in store.ListAsync(OutputLayout.BatchManifestPrefix, cancellationToken))
+        {
+            if (OutputLayout.BatchOf(item.Key, OutputLayout.BatchManifestPrefix, OutputLayout.BatchManifest) is not null)
+            {
+                stored[item.Key] = item.Size;
+            }
+        }
 
-        // A manifest's write is mostly the wait for its sync; a few in flight keep the listing from waiting on each
-        // in turn. Every one is written before the listing returns, so the plan is still written after them all.
-        var writes = new Queue<Task>();
+        // Manifests are written a group at a time, one group in flight while the listing goes on: a store makes a
+        // group durable at once (a local folder syncs once for the lot rather than twice per manifest). Every group
+        // is written before the listing returns, so the plan is still written after them all.
+        var group = new List<(string Key, ReadOnlyMemory<byte> Content)>(ManifestsPerWrite);
+        var written = Task.CompletedTask;
         try
         {
             await foreach (var image in new ImageLister().ListAsync(input, cancellationToken))
             {
                 hash.AppendData(Encoding.UTF8.GetBytes($"{image.Key}\n{image.Version}\n"));
                 labels.Add(image.Label);
+                versions?.Add(ImageVersionKey.Of(image));
                 current.Add(image);
                 images++;
                 if (current.Count == batchSize)
                 {
-                    await WriteManifestAsync(writes, batches++, current, cancellationToken);
+                    group.Add(BatchManifest.Encode(batches++, current));
                     current = new List<ImageEntry>(batchSize);
+                    if (group.Count == ManifestsPerWrite)
+                    {
+                        await written;
+                        written = WriteManifestsAsync(group, stored, cancellationToken);
+                        group = new List<(string Key, ReadOnlyMemory<byte> Content)>(ManifestsPerWrite);
+                    }
                 }
             }
 
             if (current.Count > 0)
             {
-                await WriteManifestAsync(writes, batches++, current, cancellationToken);
+                group.Add(BatchManifest.Encode(batches++, current));
             }
 
-            await Task.WhenAll(writes);
+            await written;
+            await WriteManifestsAsync(group, stored, cancellationToken);
         }
         catch
         {
             // No write of this listing may land after it has failed.
-            await Task.WhenAll(writes).ContinueWith(static _ => { }, TaskScheduler.Default);
+            await written.ContinueWith(static _ => { }, TaskScheduler.Default);
             throw;
+        }
+
+        foreach (var key in stored.Keys.Where(k => OutputLayout.BatchOf(k, OutputLayout.BatchManifestPrefix, OutputLayout.BatchManifest) >= batches))
+        {
+            await store.DeleteAsync(key, cancellationToken);
         }
 
         return new ListingResult(images, batches, labels.Count, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
-    private async Task WriteManifestAsync(Queue<Task> writes, int batch, IReadOnlyList<ImageEntry> images, CancellationToken cancellationToken)
-    {
-        if (writes.Count >= ManifestWritesInFlight)
+    private Task WriteManifestsAsync(List<(string Key, ReadOnlyMemory<byte> Content)> manifests, IReadOnlyDictionary<string, long> stored, CancellationToken cancellationToken) =>
+        manifests.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
         {
-            await writes.Dequeue();
-        }
+            var changed = new List<(string Key, ReadOnlyMemory<byte> Content)>(manifests.Count);
+            foreach (var manifest in manifests)
+            {
+                if (!stored.TryGetValue(manifest.Key, out var size) || size != manifest.Content.Length
+                    || !await HoldsAsync(manifest.Key, manifest.Content, cancellationToken))
+                {
+                    changed.Add(manifest);
+                }
+            }
 
-        writes.Enqueue(Task.Run(() => BatchManifest.WriteAsync(store, batch, images, cancellationToken), cancellationToken));
+            await Parallel.ForEachAsync(changed, new ParallelOptions { MaxDegreeOfParallelism = ManifestWritesInFlight, CancellationToken = cancellationToken }, async (manifest, token) =>
+                await store.WriteAsync(manifest.Key, manifest.Content, token));
+        }, cancellationToken);
+
+    /// <summary>Whether <paramref name="key"/> is stored with exactly <paramref name="content"/>; false when it does not read.</summary>
+    private async Task<bool> HoldsAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await store.ReadAllBytesAsync(key, content.Length, cancellationToken)).AsSpan().SequenceEqual(content.Span);
+        }
+        catch (StorageException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Merges the per-batch error parts into errors.parquet (or removes a stale one when no image failed).</summary>

@@ -13,6 +13,10 @@ public static class BatchManifest
     public static Task WriteAsync(IObjectStore output, int batch, IReadOnlyList<ImageEntry> images, CancellationToken cancellationToken = default) =>
         output.WriteAsync(OutputLayout.BatchManifest(batch), JsonSerializer.SerializeToUtf8Bytes(images), cancellationToken);
 
+    /// <summary>The manifest's key and bytes, for writing many at once (<see cref="IObjectStore.WriteManyAsync"/>).</summary>
+    public static (string Key, ReadOnlyMemory<byte> Content) Encode(int batch, IReadOnlyList<ImageEntry> images) =>
+        (OutputLayout.BatchManifest(batch), JsonSerializer.SerializeToUtf8Bytes(images));
+
     public static async Task<IReadOnlyList<ImageEntry>> ReadAsync(IObjectStore output, int batch, CancellationToken cancellationToken = default)
     {
         await using var stream = await output.OpenReadAsync(OutputLayout.BatchManifest(batch), cancellationToken);

@@ -108,6 +108,9 @@ public static class OutputMoments
         }
     }
 
+    /// <summary>The largest file this layout allows: what a reader may have to read.</summary>
+    public static long MaxLength => Length(MaxDimension);
+
     private static long Length(int dimension) => HeaderLength + ((dimension + PackedTriangle.Length(dimension)) * (long)sizeof(double)) + HashLength;
 
     private static void WriteDoubles(ReadOnlySpan<double> values, Span<byte> destination)

@@ -13,6 +13,12 @@ public sealed class PcaFitter
     /// <summary>Eigenvector residuals above this fraction of the largest eigenvalue send the fit to the full decomposition.</summary>
     public const double ResidualTolerance = 1e-9;
 
+    /// <summary>
+    /// Names how this fitter computes a model from statistics. Fits kept for reuse are keyed by it: raise it with any
+    /// change that can change a fitted model, so that no job takes a fit this fitter would not have made.
+    /// </summary>
+    public const int MethodVersion = 1;
+
     public PcaModel Fit(MomentStatistics statistics, PcaSelection selection)
     {
         ArgumentNullException.ThrowIfNull(statistics);

@@ -235,16 +235,83 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
         AssertSameOutput(_temp.Combine("out-same"), _temp.Combine("out-cold"), 2 * PerLabel);
     }
 
+    /// <summary>
+    /// A rerun over exactly the rows of an earlier job takes that job's statistics, and its fit for the same selection,
+    /// from the store; another selection is fitted from them and kept. A damaged entry is never taken. And where the
+    /// rows featurized are not those the store predicted (bytes swapped under an unchanged listing, their stored
+    /// features gone), the statistics are computed from the parts: the output is a from-scratch run's.
+    /// </summary>
+    [Fact]
+    public async Task A_rerun_over_the_same_rows_reuses_their_statistics_and_never_trusts_them_for_other_rows()
+    {
+        var photos = ImageSubset.CopyTo(_temp.Combine("photos"), labels: 2, PerLabel);
+        var store = _temp.Combine("store");
+        var cold = await RunAsync(photos, _temp.Combine("out-cold"), store);
+        Assert.False(cold.Summary!.StatisticsReused);
+        var kept = Directory.GetFiles(Path.Combine(StoreNamespace(store), "statistics"), "*", SearchOption.AllDirectories);
+        Assert.Equal([".json", ".moments"], kept.Select(Path.GetExtension).Order(StringComparer.Ordinal));
+
+        // The same rows: the statistics and the fit are the cold job's, to the bit.
+        var again = await RunAsync(photos, _temp.Combine("out-again"), store);
+        Assert.True(again.Summary!.StatisticsReused);
+        Assert.Equal(File.ReadAllBytes(_temp.Combine("out-cold/pca_model.json")), File.ReadAllBytes(_temp.Combine("out-again/pca_model.json")));
+        Assert.Equal(File.ReadAllBytes(_temp.Combine("out-cold/_work/moments.bin")), File.ReadAllBytes(_temp.Combine("out-again/_work/moments.bin")));
+        AssertSameOutput(_temp.Combine("out-again"), _temp.Combine("out-cold"), 2 * PerLabel);
+
+        // Another selection: the same statistics, a fit of its own, kept beside the first.
+        var three = await RunAsync(photos, _temp.Combine("out-k3"), store, fixedK: 3);
+        Assert.True(three.Summary!.StatisticsReused);
+        Assert.Equal(3, three.Summary.K);
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(StoreNamespace(store), "statistics"), "*", SearchOption.AllDirectories).Length);
+
+        // A damaged entry is computed again, and replaced.
+        var moments = kept.Single(k => k.EndsWith(".moments", StringComparison.Ordinal));
+        var damaged = File.ReadAllBytes(moments);
+        damaged[damaged.Length / 3] ^= 0x08;
+        File.WriteAllBytes(moments, damaged);
+        var recomputed = await RunAsync(photos, _temp.Combine("out-recomputed"), store);
+        Assert.False(recomputed.Summary!.StatisticsReused);
+        AssertSameOutput(_temp.Combine("out-recomputed"), _temp.Combine("out-cold"), 2 * PerLabel);
+        Assert.Equal(File.ReadAllBytes(_temp.Combine("out-cold/_work/moments.bin")).Length, File.ReadAllBytes(moments).Length);
+        Assert.True((await RunAsync(photos, _temp.Combine("out-after"), store)).Summary!.StatisticsReused);
+
+        // The listing predicts the old rows, but one image has other bytes of the same size under its old modification
+        // time, and the store's segments no longer read, so every image is read and hashed again.
+        var files = Directory.GetFiles(photos, "*.jpg", SearchOption.AllDirectories);
+        var victim = files.MaxBy(f => new FileInfo(f).Length)!;
+        var donor = files.MinBy(f => new FileInfo(f).Length)!;
+        var modified = File.GetLastWriteTimeUtc(victim);
+        var bytes = File.ReadAllBytes(donor);
+        Array.Resize(ref bytes, checked((int)new FileInfo(victim).Length)); // a JPEG decoder stops at its end marker
+        File.WriteAllBytes(victim, bytes);
+        File.SetLastWriteTimeUtc(victim, modified);
+        foreach (var segment in Directory.GetFiles(Path.Combine(StoreNamespace(store), "segments"), "*.parquet", SearchOption.AllDirectories))
+        {
+            File.WriteAllBytes(segment, "not a segment"u8.ToArray());
+        }
+
+        var changed = await RunAsync(photos, _temp.Combine("out-changed"), store);
+        var scratch = await RunAsync(photos, _temp.Combine("out-scratch"), featureStore: null);
+        Assert.Equal((2 * PerLabel, 0), Counts(changed));
+        Assert.False(changed.Summary!.StatisticsReused);
+        AssertSameOutput(_temp.Combine("out-changed"), _temp.Combine("out-scratch"), 2 * PerLabel);
+        Assert.NotEqual(File.ReadAllBytes(_temp.Combine("out-cold/_work/moments.bin")), File.ReadAllBytes(_temp.Combine("out-changed/_work/moments.bin")));
+    }
+
     public void Dispose() => _temp.Dispose();
 
-    private async Task<JobStatus> RunAsync(string input, string output, string? featureStore, long partSizeBytes = 0)
+    private async Task<JobStatus> RunAsync(string input, string output, string? featureStore, long partSizeBytes = 0, int? fixedK = null)
     {
-        var spec = new JobSpec(StorageLocation.Parse(input).ToContract(), StorageLocation.Parse(output).ToContract(), new PcaSelectionData(0.75), BatchSize,
+        var spec = new JobSpec(StorageLocation.Parse(input).ToContract(), StorageLocation.Parse(output).ToContract(), new PcaSelectionData(0.75, fixedK), BatchSize,
             FeatureStore: featureStore is null ? null : StorageLocation.Parse(featureStore).ToContract(), NoFeatureStore: featureStore is null, PartSizeBytes: partSizeBytes);
         var status = await fixture.RunJobAsync($"reuse-{Guid.NewGuid():N}", spec, JobTimeout);
         Assert.True(status.Phase == JobPhase.Completed, $"job ended {status.Phase}: {status.Error}");
         return status;
     }
+
+    /// <summary>The store's folder for the test model and this preprocessing.</summary>
+    private static string StoreNamespace(string store) =>
+        Directory.GetDirectories(Directory.GetDirectories(store).Single(d => Path.GetFileName(d).Length == 64), $"preprocessing-{ImagePreprocessor.Version}").Single();
 
     private static (int Featurized, int Reused) Counts(JobStatus status) => (status.Summary!.ImagesFeaturized, status.Summary.ImagesReused);
 

@@ -1,10 +1,14 @@
 using Fruits.Grains;
 using Fruits.Pipeline.Listing;
+using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Storage;
 
 namespace Fruits.UnitTests.Listing;
 
-/// <summary>The listing writes its batch manifests several at a time; every one must be in place when it returns.</summary>
+/// <summary>
+/// The listing writes its batch manifests a group at a time; every one must be in place when it returns, and one
+/// already stored as the listing finds it is left alone.
+/// </summary>
 public sealed class JobOutputListingTests : IDisposable
 {
     private readonly TempDirectory _temp = new("fruits-listing");
@@ -44,6 +48,44 @@ public sealed class JobOutputListingTests : IDisposable
         }
 
         Assert.Equal(listed.Select(i => i.Key), manifests.Select(i => i.Key));
+    }
+
+    [Fact]
+    public async Task A_relisting_rewrites_only_the_manifests_that_changed_and_deletes_those_beyond_its_batches()
+    {
+        var input = _temp.Combine("input");
+        Directory.CreateDirectory(Path.Combine(input, "Fruit"));
+        for (var i = 0; i < 10; i++)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(input, "Fruit", $"img_{i:D3}.jpg"), [(byte)i]);
+        }
+
+        var outputFolder = _temp.Combine("output");
+        var output = new JobOutput(new LocalObjectStore(outputFolder));
+        var inputStore = new LocalObjectStore(input);
+        Assert.Equal(4, (await output.ListAsync(inputStore, batchSize: 3)).Batches);
+        string Manifest(int batch) => Path.Combine(outputFolder, OutputLayout.BatchManifest(batch));
+
+        // Dated long ago, so that any manifest written again shows by its modification time.
+        var longAgo = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        for (var batch = 0; batch < 4; batch++)
+        {
+            File.SetLastWriteTimeUtc(Manifest(batch), longAgo);
+        }
+
+        bool Untouched(int batch) => File.GetLastWriteTimeUtc(Manifest(batch)) == longAgo;
+
+        await output.ListAsync(inputStore, batchSize: 3);
+        Assert.All(Enumerable.Range(0, 4), batch => Assert.True(Untouched(batch), $"batch {batch} was written again"));
+
+        // One image gone: batch 2 onwards shift, batch 3 no longer exists; batches 0 and 1 stay as they were.
+        File.Delete(Path.Combine(input, "Fruit", "img_007.jpg"));
+        var relisted = await output.ListAsync(inputStore, batchSize: 3);
+        Assert.Equal(3, relisted.Batches);
+        Assert.True(Untouched(0) && Untouched(1));
+        Assert.False(Untouched(2));
+        Assert.Equal(["img_006.jpg", "img_008.jpg", "img_009.jpg"], (await BatchManifest.ReadAsync(output.Store, 2)).Select(i => Path.GetFileName(i.Key)));
+        Assert.False(File.Exists(Manifest(3)));
     }
 
     public void Dispose() => _temp.Dispose();

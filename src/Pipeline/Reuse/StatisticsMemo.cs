@@ -1,0 +1,94 @@
+using System.Globalization;
+using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Statistics;
+using Fruits.Pipeline.Storage;
+
+namespace Fruits.Pipeline.Reuse;
+
+/// <summary>
+/// The statistics, and the PCA fits, of sets of rows a job has already computed, kept in a feature store's namespace
+/// under the rows' <see cref="RowsFingerprint"/>. A job over exactly those rows again (an unchanged rerun, the same
+/// images renamed or copied elsewhere) takes them instead of adding every row into a co-moment matrix and
+/// decomposing it once more: the same inputs give the same numbers.
+/// </summary>
+/// <remarks>
+/// Like the rest of the store, a cache that is never trusted blindly: the statistics are an <see cref="OutputMoments"/>
+/// file, whose checksum and row count are checked on every read; a fit must name the same rows, dimension and
+/// selection. Each is written whole and atomically, and the same fingerprint always names the same numbers, so
+/// concurrent jobs may write one entry twice. A fit is also keyed by <see cref="PcaFitter.MethodVersion"/>, so that a
+/// fitter that computes differently never finds an older fitter's result.
+/// </remarks>
+public sealed class StatisticsMemo(IObjectStore store)
+{
+    public const string Prefix = "statistics/";
+
+    /// <summary>Bounds what a damaged fit file can make a reader allocate: every component of the widest model.</summary>
+    private const long MaxModelBytes = 64L << 20;
+
+    public static string MomentsKey(string fingerprint) => $"{Prefix}{fingerprint[..2]}/{fingerprint}.moments";
+
+    public static string ModelKey(string fingerprint, PcaSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        var chosen = selection.FixedK is { } k ? $"k{k}" : $"t{selection.Threshold.ToString("R", CultureInfo.InvariantCulture)}";
+        return $"{Prefix}{fingerprint[..2]}/{fingerprint}.{chosen}.fit{PcaFitter.MethodVersion}.json";
+    }
+
+    /// <summary>The stored statistics of <paramref name="fingerprint"/>, as bytes and read; null unless intact and counting <paramref name="rows"/>.</summary>
+    public async Task<(byte[] Bytes, MomentStatistics Statistics)?> TryReadMomentsAsync(string fingerprint, long rows, CancellationToken cancellationToken = default)
+    {
+        var bytes = await TryReadAsync(MomentsKey(fingerprint), OutputMoments.MaxLength, cancellationToken);
+        return bytes is not null && OutputMoments.TryDeserialize(bytes) is { } statistics && statistics.Count == rows
+            ? (bytes, statistics)
+            : null;
+    }
+
+    /// <summary>The stored fit of <paramref name="statistics"/> for <paramref name="selection"/>; null unless whole and fitted on them.</summary>
+    public async Task<PcaModel?> TryReadModelAsync(string fingerprint, MomentStatistics statistics, PcaSelection selection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        if (await TryReadAsync(ModelKey(fingerprint, selection), MaxModelBytes, cancellationToken) is not { } bytes)
+        {
+            return null;
+        }
+
+        try
+        {
+            var model = PcaModelJson.Deserialize(bytes);
+            return model.Count == statistics.Count && model.Dimension == statistics.Dimension && SameSelection(model.Selection, selection)
+                && model.Mean.AsSpan().SequenceEqual(statistics.Mean)
+                ? model
+                : null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    public Task WriteMomentsAsync(string fingerprint, ReadOnlyMemory<byte> moments, CancellationToken cancellationToken = default) =>
+        store.WriteAsync(MomentsKey(fingerprint), moments, cancellationToken);
+
+    public Task WriteModelAsync(string fingerprint, PcaModel model, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return store.WriteAsync(ModelKey(fingerprint, model.Selection), PcaModelJson.Serialize(model), cancellationToken);
+    }
+
+    private async Task<byte[]?> TryReadAsync(string key, long maxBytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.ReadAllBytesAsync(key, maxBytes, cancellationToken);
+        }
+        catch (StorageException)
+        {
+            // Not there (the usual case), or not readable now: either way the job computes what it needs.
+            return null;
+        }
+    }
+
+    /// <summary>A fixed k names its fit alone; a threshold matters only without one.</summary>
+    private static bool SameSelection(PcaSelection stored, PcaSelection wanted) =>
+        stored.FixedK == wanted.FixedK && (wanted.FixedK is not null || stored.Threshold.Equals(wanted.Threshold));
+}

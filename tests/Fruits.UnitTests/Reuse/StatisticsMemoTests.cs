@@ -1,0 +1,108 @@
+using Fruits.Pipeline.Listing;
+using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Reuse;
+using Fruits.Pipeline.Statistics;
+using Fruits.Pipeline.Storage;
+
+namespace Fruits.UnitTests.Reuse;
+
+/// <summary>Fingerprints of a job's rows, and the statistics and fits kept under them in a feature store.</summary>
+public sealed class StatisticsMemoTests : IDisposable
+{
+    private const int Dimension = 6;
+    private readonly TempDirectory _temp = new("fruits-statistics-memo");
+
+    [Fact]
+    public void A_fingerprint_names_the_rows_in_their_batches_and_order_and_needs_every_batch()
+    {
+        UInt128[] rows = [1, 2, 3, 4];
+        var whole = RowsFingerprint.Of([RowsFingerprint.OfBatch(rows.AsSpan(0, 2)), RowsFingerprint.OfBatch(rows.AsSpan(2))]);
+        Assert.Equal(whole, RowsFingerprint.Of([RowsFingerprint.OfBatch([1, 2]), RowsFingerprint.OfBatch([3, 4])]));
+        Assert.Matches("^[0-9a-f]{64}$", whole);
+
+        // Other order, other cut into batches, a row fewer: other rows.
+        Assert.NotEqual(whole, RowsFingerprint.Of([RowsFingerprint.OfBatch([2, 1]), RowsFingerprint.OfBatch([3, 4])]));
+        Assert.NotEqual(whole, RowsFingerprint.Of([RowsFingerprint.OfBatch([1]), RowsFingerprint.OfBatch([2, 3, 4])]));
+        Assert.NotEqual(whole, RowsFingerprint.Of([RowsFingerprint.OfBatch([1, 2]), RowsFingerprint.OfBatch([3])]));
+
+        // A batch that reported no digest (its images were not hashed): no fingerprint at all.
+        Assert.Null(RowsFingerprint.Of([RowsFingerprint.OfBatch([1, 2]), null]));
+    }
+
+    [Fact]
+    public async Task The_fingerprint_predicted_from_the_listing_is_the_one_the_batches_report_and_needs_every_image_in_the_store()
+    {
+        var store = new FeatureStore(new LocalObjectStore(_temp.Path));
+        var images = Enumerable.Range(0, 5).Select(i => new ImageEntry($"Fruit/{i}.jpg", $"/in/Fruit/{i}.jpg", "Fruit", $"{100 + i}-7")).ToList();
+        var hashes = images.Select(i => ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(i.Path))).ToList();
+        var versions = images.Select(ImageVersionKey.Of).ToList();
+        await store.WriteAsync(hashes, new float[5 * Dimension], Dimension, index: null, versions: versions);
+        var index = new FeatureStoreIndex();
+        await store.RefreshAsync(index);
+
+        var reported = RowsFingerprint.Of([
+            RowsFingerprint.OfBatch([.. hashes.Take(2).Select(h => h.Prefix)]),
+            RowsFingerprint.OfBatch([.. hashes.Skip(2).Take(2).Select(h => h.Prefix)]),
+            RowsFingerprint.OfBatch([hashes[4].Prefix]),
+        ]);
+        Assert.Equal(reported, RowsFingerprint.Predict(versions, batchSize: 2, index));
+
+        // An image listed at a version the store has not seen, or without one: nothing to predict.
+        Assert.Null(RowsFingerprint.Predict([.. versions, ImageVersionKey.Of(images[0] with { Version = "999-7" })], batchSize: 2, index));
+        Assert.Null(RowsFingerprint.Predict([.. versions, null], batchSize: 2, index));
+        Assert.Null(RowsFingerprint.Predict([], batchSize: 2, index));
+    }
+
+    [Fact]
+    public async Task Kept_statistics_and_fits_read_back_only_when_intact_and_for_the_same_rows_and_selection()
+    {
+        var objects = new LocalObjectStore(_temp.Path);
+        var memo = new StatisticsMemo(objects);
+        var fingerprint = RowsFingerprint.Of([RowsFingerprint.OfBatch([7, 8, 9])])!;
+        var statistics = Statistics(rows: 40, seed: 3);
+        var bytes = OutputMoments.Serialize(statistics);
+        var threshold = new PcaSelection(0.75);
+        var model = new PcaFitter().Fit(statistics, threshold);
+
+        Assert.Null(await memo.TryReadMomentsAsync(fingerprint, rows: 40)); // nothing kept yet
+        await memo.WriteMomentsAsync(fingerprint, bytes);
+        await memo.WriteModelAsync(fingerprint, model);
+
+        var read = await memo.TryReadMomentsAsync(fingerprint, rows: 40);
+        Assert.NotNull(read);
+        Assert.Equal(bytes, read.Value.Bytes);
+        Assert.Equal(statistics.CoMoment, read.Value.Statistics.CoMoment);
+        var fit = await memo.TryReadModelAsync(fingerprint, read.Value.Statistics, threshold);
+        Assert.NotNull(fit);
+        Assert.Equal(PcaModelJson.Serialize(model), PcaModelJson.Serialize(fit));
+
+        // Other rows, another selection, statistics that count other rows: nothing.
+        Assert.Null(await memo.TryReadMomentsAsync(RowsFingerprint.Of([RowsFingerprint.OfBatch([7, 8])])!, rows: 40));
+        Assert.Null(await memo.TryReadMomentsAsync(fingerprint, rows: 41));
+        Assert.Null(await memo.TryReadModelAsync(fingerprint, statistics, new PcaSelection(0.8)));
+        Assert.Null(await memo.TryReadModelAsync(fingerprint, statistics, new PcaSelection(FixedK: model.K)));
+        Assert.Null(await memo.TryReadModelAsync(fingerprint, Statistics(rows: 40, seed: 4), threshold));
+        Assert.NotEqual(StatisticsMemo.ModelKey(fingerprint, threshold), StatisticsMemo.ModelKey(fingerprint, new PcaSelection(FixedK: 3)));
+        Assert.Contains($".fit{PcaFitter.MethodVersion}.", StatisticsMemo.ModelKey(fingerprint, threshold), StringComparison.Ordinal);
+
+        // A damaged file is never taken: one flipped byte in the statistics, a fit cut short.
+        var momentsPath = Path.Combine(_temp.Path, StatisticsMemo.MomentsKey(fingerprint));
+        var damaged = File.ReadAllBytes(momentsPath);
+        damaged[damaged.Length / 2] ^= 0x40;
+        File.WriteAllBytes(momentsPath, damaged);
+        Assert.Null(await memo.TryReadMomentsAsync(fingerprint, rows: 40));
+        var modelPath = Path.Combine(_temp.Path, StatisticsMemo.ModelKey(fingerprint, threshold));
+        File.WriteAllBytes(modelPath, File.ReadAllBytes(modelPath)[..100]);
+        Assert.Null(await memo.TryReadModelAsync(fingerprint, statistics, threshold));
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    private static MomentStatistics Statistics(int rows, int seed)
+    {
+        var table = SyntheticFeatures.Table(rows, seed, Dimension);
+        var accumulator = new ShiftedMomentAccumulator(Dimension);
+        accumulator.Add(table.FeatureBlock, table.Count);
+        return accumulator.ToStatistics();
+    }
+}
