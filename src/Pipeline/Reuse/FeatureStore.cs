@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Fruits.Pipeline.Output;
@@ -19,34 +20,87 @@ namespace Fruits.Pipeline.Reuse;
 public sealed class FeatureStore(IObjectStore store)
 {
     private const int ParallelIndexReads = 16;
+
+    /// <summary>A refresh that read this many segments' own index files merges them into one for the next reader.</summary>
+    private const int MergeAfterIndexFiles = 32;
+
+    /// <summary>A refresh that read this many merged files merges them into one, so that their number stays small.</summary>
+    private const int MergeAfterMergedFiles = 4;
     private static readonly ParquetSchema SegmentSchema = typeof(FeatureStoreRow).GetParquetSchema(forWriting: true);
     private static readonly ParquetSchema IndexSchema = typeof(FeatureStoreIndexRow).GetParquetSchema(forWriting: true);
 
     public IObjectStore Store => store;
 
-    /// <summary>Loads the index files <paramref name="index"/> does not hold yet; returns how many were read.</summary>
+    /// <summary>
+    /// Loads the index entries <paramref name="index"/> does not hold yet: merged index files first, then the index file
+    /// of each segment they did not cover. Returns how many files were read. When many segments' own files had to be
+    /// read, they are merged into one file for the next reader, as are several merged files.
+    /// </summary>
     public async Task<int> RefreshAsync(FeatureStoreIndex index, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(index);
         var pending = new List<string>();
+        var merged = new List<string>();
         await foreach (var item in store.ListAsync(FeatureStoreLayout.IndexPrefix, cancellationToken))
         {
             if (FeatureStoreLayout.SegmentOfIndex(item.Key) is { } id && !index.IsLoaded(id))
             {
                 pending.Add(id);
             }
+            else if (FeatureStoreLayout.IsMergedIndex(item.Key) && !index.HasRead(item.Key))
+            {
+                merged.Add(item.Key);
+            }
         }
 
-        var loaded = 0;
-        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = ParallelIndexReads, CancellationToken = cancellationToken }, async (id, token) =>
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = ParallelIndexReads, CancellationToken = cancellationToken };
+        var mergedRead = new ConcurrentDictionary<string, IReadOnlyList<IndexedSegment>>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(merged, parallel, async (key, token) =>
         {
-            if (await TryReadIndexAsync(id, token) is { } rows)
+            if (await MergedIndexFile.TryReadAsync(store, key, token) is { } segments)
             {
-                index.AddSegment(id, rows.Hashes, rows.Versions);
-                Interlocked.Increment(ref loaded);
+                index.AddMerged(key, segments);
+                mergedRead[key] = segments;
             }
         });
-        return loaded;
+
+        var segmentsRead = new ConcurrentBag<IndexedSegment>();
+        await Parallel.ForEachAsync(pending.Where(id => !index.IsLoaded(id)), parallel, async (id, token) =>
+        {
+            if (await TryReadIndexAsync(id, token) is { } segment)
+            {
+                index.AddSegment(id, segment.Hashes, segment.Versions);
+                segmentsRead.Add(segment);
+            }
+        });
+
+        if (segmentsRead.Count >= MergeAfterIndexFiles || mergedRead.Count >= MergeAfterMergedFiles)
+        {
+            await MergeAsync(index, [.. mergedRead.Values.SelectMany(s => s), .. segmentsRead], mergedRead.Keys, cancellationToken);
+        }
+
+        return mergedRead.Count + segmentsRead.Count;
+    }
+
+    /// <summary>
+    /// Writes one merged file of <paramref name="segments"/>, then deletes the merged files it replaces. Never fails the
+    /// refresh: the files read stay the truth, and the next reader merges them if this one could not.
+    /// </summary>
+    private async Task MergeAsync(FeatureStoreIndex index, IReadOnlyList<IndexedSegment> segments, IEnumerable<string> replaced, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var written = await MergedIndexFile.WriteAsync(store, [.. segments.DistinctBy(s => s.Id, StringComparer.Ordinal)], cancellationToken);
+            index.MarkRead(written);
+            foreach (var key in replaced.Where(k => k != written))
+            {
+                await store.DeleteAsync(key, cancellationToken);
+            }
+        }
+        catch (StorageException)
+        {
+            // Not merged this time: every entry is already in the index, and in the files this refresh read.
+        }
     }
 
     /// <summary>
@@ -166,7 +220,7 @@ public sealed class FeatureStore(IObjectStore store)
     /// Read column by column rather than through the row serializer: a job loads every index file of the store before
     /// its first batch, and the serializer's per-file cost was most of that wait.
     /// </remarks>
-    private async Task<(ContentHash[] Hashes, UInt128?[]? Versions)?> TryReadIndexAsync(string id, CancellationToken cancellationToken)
+    private async Task<IndexedSegment?> TryReadIndexAsync(string id, CancellationToken cancellationToken)
     {
         try
         {
@@ -207,7 +261,7 @@ public sealed class FeatureStore(IObjectStore store)
                 }
             }
 
-            return ([.. hashes], versions?.ToArray());
+            return new IndexedSegment(id, hashes, versions);
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {

@@ -11,6 +11,7 @@ public sealed class FeatureStoreIndex
     private readonly Dictionary<UInt128, UInt128> _versions = [];
     private readonly List<string> _segments = [];
     private readonly HashSet<string> _loadedIndexes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _mergedFiles = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     public int Count
@@ -29,6 +30,36 @@ public sealed class FeatureStoreIndex
         lock (_gate)
         {
             return _loadedIndexes.Contains(segmentId);
+        }
+    }
+
+    /// <summary>Whether the merged index file <paramref name="key"/> has been read into this index.</summary>
+    public bool HasRead(string key)
+    {
+        lock (_gate)
+        {
+            return _mergedFiles.Contains(key);
+        }
+    }
+
+    /// <summary>Adds the segments of the merged index file <paramref name="key"/>, each as <see cref="AddSegment"/> does.</summary>
+    public void AddMerged(string key, IReadOnlyList<IndexedSegment> segments)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        foreach (var segment in segments)
+        {
+            AddSegment(segment.Id, segment.Hashes, segment.Versions);
+        }
+
+        MarkRead(key);
+    }
+
+    /// <summary>Records that this index holds every entry of the merged index file <paramref name="key"/> (it wrote them there).</summary>
+    public void MarkRead(string key)
+    {
+        lock (_gate)
+        {
+            _mergedFiles.Add(key);
         }
     }
 

@@ -12,9 +12,19 @@ public static class FeatureStoreLayout
     public const string IndexPrefix = "index/";
     public const string Extension = ".parquet";
 
+    /// <summary>Where merged index files go (<see cref="MergedIndexFile"/>): beside the index files, never mistaken for one.</summary>
+    public const string MergedIndexPrefix = "index/merged/";
+
     public static string Segment(string segmentId) => $"{SegmentsPrefix}{segmentId[..2]}/{segmentId}{Extension}";
 
     public static string Index(string segmentId) => $"{IndexPrefix}{segmentId[..2]}/{segmentId}{Extension}";
+
+    public static string MergedIndex(string id) => $"{MergedIndexPrefix}{id}{Extension}";
+
+    /// <summary>Whether <paramref name="key"/> is a merged index file's key this layout produces.</summary>
+    public static bool IsMergedIndex(string key) =>
+        key.StartsWith(MergedIndexPrefix, StringComparison.Ordinal) && key.EndsWith(Extension, StringComparison.Ordinal)
+        && IsSegmentId(key[MergedIndexPrefix.Length..^Extension.Length]);
 
     /// <summary>The segment id of an index key this layout produces, else null (a user's or a temporary file).</summary>
     public static string? SegmentOfIndex(string key)

@@ -73,6 +73,76 @@ public sealed class FeatureStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Many_index_files_are_merged_into_one_for_the_next_reader_and_a_damaged_merge_falls_back_to_them()
+    {
+        var root = new LocalObjectStore(_temp.Path);
+        var store = new FeatureStore(root);
+        var images = new List<(ContentHash Hash, UInt128 Version, string Segment)>();
+        for (var segment = 0; segment < 40; segment++)
+        {
+            var hashes = Hashes($"{segment}-a", $"{segment}-b");
+            var versions = hashes.Select((_, row) => ImageVersionKey.Of(Image($"f/{segment}-{row}.jpg", "1-1"))).ToArray();
+            var id = await store.WriteAsync(hashes, Features(2, seed: segment), Dimension, index: null, versions: versions);
+            images.AddRange(hashes.Select((h, row) => (h, versions[row]!.Value, id)));
+        }
+
+        // Forty index files read one by one, then merged; the next reader reads the one merged file alone.
+        Assert.Equal(40, await store.RefreshAsync(new FeatureStoreIndex()));
+        var merged = (await Keys(root)).Where(FeatureStoreLayout.IsMergedIndex).ToList();
+        Assert.Single(merged);
+        var index = new FeatureStoreIndex();
+        Assert.Equal(1, await store.RefreshAsync(index));
+        Assert.Equal(0, await store.RefreshAsync(index));
+        AssertFindsAll(index);
+
+        // DuckDB reads it like any index file: every entry once, with its segment.
+        using (var db = new DuckDb())
+        {
+            var file = DuckDb.Quote(Path.Combine(_temp.Path, merged[0]));
+            Assert.Equal(80, db.Scalar<int>($"SELECT count(DISTINCT sha256) FROM read_parquet({file})"));
+            Assert.Equal(40, db.Scalar<int>($"SELECT count(DISTINCT segment) FROM read_parquet({file})"));
+        }
+
+        // A merged file that does not read sends its reader to the index files it copied, and is merged again.
+        await root.WriteAsync(merged[0], "torn"u8.ToArray());
+        index = new FeatureStoreIndex();
+        Assert.Equal(40, await store.RefreshAsync(index));
+        AssertFindsAll(index);
+        Assert.Equal(1, await store.RefreshAsync(new FeatureStoreIndex()));
+
+        // A long-lived reader merges only what is new to it, so merged files pile up as segments arrive; a fresh
+        // reader that meets several merges them all into one.
+        var live = new FeatureStoreIndex();
+        await store.RefreshAsync(live);
+        for (var round = 0; round < 4; round++)
+        {
+            for (var segment = 0; segment < 32; segment++)
+            {
+                await store.WriteAsync(Hashes($"r{round}-{segment}"), Features(1, seed: segment), Dimension, index: null);
+            }
+
+            Assert.Equal(32, await store.RefreshAsync(live));
+        }
+
+        Assert.Equal(5, (await Keys(root)).Count(FeatureStoreLayout.IsMergedIndex));
+        index = new FeatureStoreIndex();
+        Assert.Equal(5, await store.RefreshAsync(index));
+        Assert.Single(await Keys(root), FeatureStoreLayout.IsMergedIndex);
+        Assert.Equal(1, await store.RefreshAsync(new FeatureStoreIndex()));
+        Assert.Equal(80 + (4 * 32), index.Count);
+        AssertFindsAll(index);
+
+        void AssertFindsAll(FeatureStoreIndex found)
+        {
+            foreach (var (hash, version, segment) in images)
+            {
+                Assert.True(found.TryFind(hash, out var entry) && entry.SegmentId == segment);
+                Assert.True(found.TryFindVersion(version, out var prefix, out _) && prefix == hash.Prefix);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Writing_the_same_entries_twice_writes_the_same_keys()
     {
         var root = new LocalObjectStore(_temp.Path);
