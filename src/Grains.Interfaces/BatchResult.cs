@@ -20,8 +20,8 @@ public sealed record BatchResult(
     [Id(7)] public Guid Attempt { get; init; }
 
     /// <summary>
-    /// The digest of the content hashes of the batch's featurized rows, in order (the store's row fingerprint of one
-    /// batch); null when the job uses no feature store, so images are not hashed.
+    /// Each featurized row's content hash, its first 16 bytes big-endian, in row order: what the job's statistics are
+    /// computed from. Null when the job uses no feature store, so images are not hashed.
     /// </summary>
-    [Id(8)] public byte[]? RowsDigest { get; init; }
+    [Id(8)] public byte[]? RowHashes { get; init; }
 }

@@ -15,8 +15,13 @@ public sealed record FeaturizeRequest(
     [Id(5)] public string? ModelSha256 { get; init; }
 
     /// <summary>
-    /// The job already holds the statistics of the rows it expects (<see cref="BatchResult.RowsDigest"/> tells it
-    /// whether it got them): the batch's rows are not added to its silo's statistics.
+    /// The images of the manifest whose rows the job's statistics already hold (bit i of byte i / 8: image i); their rows
+    /// are not added to the silo's statistics. Null: none. The job checks what it was told against
+    /// <see cref="BatchResult.RowHashes"/> before it trusts them.
     /// </summary>
-    [Id(6)] public bool SkipStatistics { get; init; }
+    [Id(6)] public byte[]? SkipStatistics { get; init; }
+
+    /// <summary>Whether <see cref="SkipStatistics"/> names image <paramref name="image"/> of the manifest.</summary>
+    public bool SkipsStatisticsOf(int image) =>
+        SkipStatistics is { } mask && image >> 3 < mask.Length && (mask[image >> 3] & (1 << (image & 7))) != 0;
 }

@@ -57,8 +57,9 @@ public sealed record JobSummary
     [Id(26)] public string? RefitOf { get; init; }
 
     /// <summary>
-    /// True when the statistics (and, for the same selection, the fit) were taken from the feature store, an earlier
-    /// job having computed them from exactly the same rows, instead of being computed again.
+    /// Rows whose statistics were taken from the feature store, an earlier job having computed them, instead of being
+    /// computed again: every row when the job's rows are exactly that job's (then its fit is taken too, for the same
+    /// selection), some when they include that job's rows; 0 when none were.
     /// </summary>
-    [Id(27)] public bool StatisticsReused { get; init; }
+    [Id(27)] public long StatisticsRowsReused { get; init; }
 }

@@ -37,6 +37,7 @@ public sealed partial class FeaturizerGrain(
     private OnnxFeaturizer? _featurizer;
     private float[] _features = [];
     private float[] _knownFeatures = [];
+    private float[] _statisticsRows = [];
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -83,8 +84,9 @@ public sealed partial class FeaturizerGrain(
         var missVersions = new List<UInt128?>();
         var missRows = new List<int>();
 
-        // Each row's content hash (first 128 bits), in row order, when the store is in use: the batch's rows digest.
+        // Each row's content hash (first 128 bits), in row order, when the store is in use; and each row's image.
         var rowHashes = featureStore is null ? null : new List<UInt128>(images.Count);
+        var rowImages = new List<int>(images.Count);
 
         await using var reads = new ImageReadAhead(input, toRead, _options.EffectiveReadAhead, _options.MaxImageBytes, _options.ReadTimeout);
         for (var i = 0; i < images.Count; i++)
@@ -96,6 +98,7 @@ public sealed partial class FeaturizerGrain(
                     .CopyTo(features.AsSpan(paths.Count * OnnxFeaturizer.FeatureLength, OnnxFeaturizer.FeatureLength));
                 knownHits.Add(byVersion.Hits[slot] with { DestinationRow = paths.Count });
                 rowHashes!.Add(byVersion.Hits[slot].Hash.Prefix);
+                rowImages.Add(i);
                 paths.Add(image.Path);
                 labels.Add(image.Label);
                 continue;
@@ -128,6 +131,7 @@ public sealed partial class FeaturizerGrain(
                     rowHashes!.Add(rowHash.Prefix);
                 }
 
+                rowImages.Add(i);
                 paths.Add(image.Path);
                 labels.Add(image.Label);
             }
@@ -218,10 +222,7 @@ public sealed partial class FeaturizerGrain(
         var attempt = Guid.Empty;
         if (table.Count > 0)
         {
-            if (!request.SkipStatistics)
-            {
-                siloStatistics.Add(request.JobId, request.BatchIndex, table.FeatureBlock, table.Count, table.Dimension);
-            }
+            AddStatistics(request, table, rowImages);
 
             var call = Guid.NewGuid();
             attempt = projectionCache.Add(request.JobId, request.BatchIndex, call, table) ? call : Guid.Empty;
@@ -232,8 +233,41 @@ public sealed partial class FeaturizerGrain(
         {
             Reused = reused,
             Attempt = attempt,
-            RowsDigest = rowHashes is null ? null : RowsFingerprint.OfBatch(CollectionsMarshal.AsSpan(rowHashes)),
+            RowHashes = rowHashes is null ? null : RowsFingerprint.Pack(CollectionsMarshal.AsSpan(rowHashes)),
         };
+    }
+
+    /// <summary>
+    /// Adds the batch's rows to this silo's statistics of the job, but for the rows of the images the job said its
+    /// statistics already hold.
+    /// </summary>
+    private void AddStatistics(FeaturizeRequest request, FeatureTable table, List<int> rowImages)
+    {
+        if (request.SkipStatistics is null)
+        {
+            siloStatistics.Add(request.JobId, request.BatchIndex, table.FeatureBlock, table.Count, table.Dimension);
+            return;
+        }
+
+        if (_statisticsRows.Length < table.Count * table.Dimension)
+        {
+            _statisticsRows = new float[table.Count * table.Dimension];
+        }
+
+        var added = 0;
+        for (var row = 0; row < table.Count; row++)
+        {
+            if (!request.SkipsStatisticsOf(rowImages[row]))
+            {
+                // Gathered in order into a buffer this activation reuses, as the rank-k update takes a block of rows.
+                table.FeatureBlock.Slice(row * table.Dimension, table.Dimension).CopyTo(_statisticsRows.AsSpan(added++ * table.Dimension));
+            }
+        }
+
+        if (added > 0)
+        {
+            siloStatistics.Add(request.JobId, request.BatchIndex, _statisticsRows.AsSpan(0, added * table.Dimension), added, table.Dimension);
+        }
     }
 
     public void Dispose()

@@ -40,7 +40,7 @@ public sealed partial class JobGrain(
     private CancellationTokenSource? _stop;
     private bool _cancelRequested;
     private DateTime _lastSave;
-    private bool _statisticsReused;
+    private long _statisticsRowsReused;
 
     private JobState State => record.State;
 
@@ -236,7 +236,7 @@ public sealed partial class JobGrain(
         State.ImagesDone = State.ImagesFailed = State.BatchesDone = State.ImagesReused = 0;
         _phaseSeconds.Clear();
         _featurizeClock.Reset();
-        _statisticsReused = false;
+        _statisticsRowsReused = 0;
         try
         {
             await SaveAsync(force: true);
@@ -332,7 +332,7 @@ public sealed partial class JobGrain(
             {
                 FeatureStore = featureStore?.ToContract(),
                 ModelSha256 = modelSha256,
-                SkipStatistics = recalled is not null,
+                SkipStatistics = recalled?.MaskFor(batch, spec.BatchSize),
             }),
             async (result, worker) =>
             {
@@ -365,35 +365,47 @@ public sealed partial class JobGrain(
         var withRows = resumed.Where(r => r.Value.Succeeded > 0).Select(r => r.Key)
             .Concat(featurized.Values.Where(f => f.Result.Succeeded > 0).Select(f => f.Result.BatchIndex))
             .Order().ToList();
-        var fingerprint = recall is null || resumed.Count > 0 || State.ImagesFailed > 0 ? null
-            : RowsFingerprint.Of([.. Enumerable.Range(0, listing.Batches).Select(b => featurized.TryGetValue(b, out var f) ? f.Result.RowsDigest : null)]);
+        var rowHashes = recall is null || resumed.Count > 0 || State.ImagesFailed > 0 ? null
+            : Enumerable.Range(0, listing.Batches).Select(b => featurized.TryGetValue(b, out var f) && f.Result.RowHashes is { } h ? RowsFingerprint.Unpack(h) : null).ToList();
+        var fingerprint = rowHashes is null ? null : RowsFingerprint.Of([.. rowHashes.Select(r => r is null ? null : RowsFingerprint.OfBatch(r))]);
+        var holds = recalled is not null && recalled.Holds(b => featurized.TryGetValue(b, out var f) ? f.Result : null, listing.Batches, spec.BatchSize);
         var remembered = Task.CompletedTask;
         var pca = await Timed("pca_fit", async () =>
         {
             PcaModel fitted;
-            if (recalled is { } known && known.Fingerprint == fingerprint)
+            if (recalled is { Exact: true } known && holds && known.Fingerprint == fingerprint)
             {
                 await output.Store.WriteAsync(OutputLayout.Moments, known.Moments, stop);
                 fitted = known.Model ?? await Task.Run(() => new PcaFitter().Fit(known.Statistics, spec.Selection.ToPipeline()), stop);
-                remembered = known.Model is null ? recall!.RememberAsync(known.Fingerprint, null, fitted, stop) : Task.CompletedTask;
-                _statisticsReused = true;
-                LogStatisticsReused(JobId, known.Fingerprint, known.Model is not null);
+                remembered = known.Model is null ? recall!.RememberAsync(known.Fingerprint, null, null, fitted, stop) : Task.CompletedTask;
+                _statisticsRowsReused = known.Statistics.Count;
+                LogStatisticsReused(JobId, known.Statistics.Count, known.Fingerprint, known.Model is not null);
             }
             else
             {
-                if (recalled is not null)
+                if (recalled is not null && !holds)
                 {
                     // The rows featurized are not those the store predicted (an image failed, or changed under its
-                    // version): the featurizers kept no statistics, so they are all computed from the stored parts.
+                    // version): the statistics the featurizers left out are computed again from the stored parts.
                     LogStatisticsNotAsExpected(JobId);
                 }
 
+                // Statistics of part of the job's rows: the featurizers added only the other rows.
+                (int[] Batches, MomentStatistics Statistics)? prior = recalled is { Exact: false } part && holds
+                    ? (part.FullyCoveredBatches(listing.Batches, spec.BatchSize), part.Statistics)
+                    : null;
                 var statistics = new JobStatistics(GrainFactory, dispatcher, JobId, spec.Output, logger);
-                fitted = await statistics.FitAsync(featurized.Values.Select(f => (f.Result.BatchIndex, f.Silo)), withRows, State.ImagesDone, spec.Selection, stop);
+                fitted = await statistics.FitAsync(featurized.Values.Select(f => (f.Result.BatchIndex, f.Silo)), withRows, State.ImagesDone, spec.Selection, stop, prior);
+                if (prior is { } taken && statistics.PriorUsed)
+                {
+                    _statisticsRowsReused = taken.Statistics.Count;
+                    LogStatisticsReused(JobId, taken.Statistics.Count, recalled!.Fingerprint, false);
+                }
+
                 if (fingerprint is not null)
                 {
                     var moments = await output.Store.ReadAllBytesAsync(OutputLayout.Moments, OutputMoments.MaxLength, stop);
-                    remembered = recall!.RememberAsync(fingerprint, moments, fitted, stop);
+                    remembered = recall!.RememberAsync(fingerprint, moments, rowHashes!.SelectMany(r => r!), fitted, stop);
                 }
             }
 
@@ -666,7 +678,7 @@ public sealed partial class JobGrain(
             ImagesFeaturized = State.ImagesDone - State.ImagesReused,
             ImagesReused = State.ImagesReused,
             FeatureStore = State.FeatureStore,
-            StatisticsReused = _statisticsReused,
+            StatisticsRowsReused = _statisticsRowsReused,
         };
     }
 
@@ -747,8 +759,8 @@ public sealed partial class JobGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: silos not told to drop earlier partials: {Reason}")]
     private partial void LogForgetFailed(string jobId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: statistics of rows {Fingerprint} taken from the feature store (fit kept there too: {FitReused})")]
-    private partial void LogStatisticsReused(string jobId, string fingerprint, bool fitReused);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: statistics of {Rows} rows ({Fingerprint}) taken from the feature store (their fit too: {FitReused})")]
+    private partial void LogStatisticsReused(string jobId, long rows, string fingerprint, bool fitReused);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the rows featurized are not those the feature store predicted; computing their statistics from the stored parts")]
     private partial void LogStatisticsNotAsExpected(string jobId);

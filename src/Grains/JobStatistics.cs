@@ -13,13 +13,26 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
 {
     private static readonly TimeSpan TakeTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>Whether the last fit counted the prior statistics it was given (false when it had to rebuild without them).</summary>
+    public bool PriorUsed { get; private set; }
+
     /// <param name="featurized">This attempt's accepted batches, each with the silo router whose result was taken.</param>
     /// <param name="withRows">Every batch with at least one featurized image: these, and only these, must be merged.</param>
     /// <param name="images">Images featurized over all batches: what the merged statistics must count.</param>
-    public async Task<PcaModel> FitAsync(IEnumerable<(int Batch, string Silo)> featurized, IReadOnlyList<int> withRows, long images, PcaSelectionData selection, CancellationToken stop)
+    /// <param name="prior">
+    /// Statistics of some of the rows, which the featurizers did not add: they count as the merge of
+    /// <c>Batches</c> (the batches whose rows they hold whole). They are dropped, with every partial, when the merged
+    /// count is not the images featurized.
+    /// </param>
+    public async Task<PcaModel> FitAsync(IEnumerable<(int Batch, string Silo)> featurized, IReadOnlyList<int> withRows, long images, PcaSelectionData selection, CancellationToken stop, (int[] Batches, MomentStatistics Statistics)? prior = null)
     {
         var aggregator = grains.GetGrain<IPcaAggregatorGrain>(jobId);
         await aggregator.Reset();
+        if (prior is { } taken)
+        {
+            PriorUsed = await aggregator.Merge(taken.Batches, taken.Statistics.ToContract());
+        }
+
         await MergeSiloPartialsAsync(aggregator, featurized);
         await RebuildMissingAsync(aggregator, withRows, stop);
 
@@ -28,6 +41,7 @@ public sealed partial class JobStatistics(IGrainFactory grains, BatchDispatcher 
         {
             // The aggregator lost merges with its silo, or a partial was wrong: the stored parts are the truth.
             LogRebuilding(jobId, merged.Images, images);
+            PriorUsed = false;
             await aggregator.Reset();
             await RebuildMissingAsync(aggregator, withRows, stop);
             merged = await aggregator.GetMerged();

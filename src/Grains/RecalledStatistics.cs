@@ -1,6 +1,70 @@
+using Fruits.Grains.Interfaces;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Statistics;
 
 namespace Fruits.Grains;
 
-/// <summary>Statistics an earlier job computed from the rows named <see cref="Fingerprint"/>, and its fit for this job's selection if kept.</summary>
-public sealed record RecalledStatistics(string Fingerprint, byte[] Moments, MomentStatistics Statistics, PcaModel? Model);
+/// <summary>
+/// Statistics an earlier job computed from the rows named <see cref="Fingerprint"/>, and which of this job's listed
+/// images they account for (<see cref="Covered"/>, as predicted from the store's index). <see cref="Exact"/>: they are
+/// this job's whole rows, in the same batches, and <see cref="Model"/> is their fit for this job's selection if kept.
+/// </summary>
+public sealed record RecalledStatistics(string Fingerprint, byte[] Moments, MomentStatistics Statistics, PcaModel? Model, UInt128?[] Listed, bool[] Covered)
+{
+    public bool Exact { get; init; }
+
+    /// <summary>The <see cref="FeaturizeRequest.SkipStatistics"/> mask of <paramref name="batch"/>; null when it covers none of its images.</summary>
+    public byte[]? MaskFor(int batch, int batchSize)
+    {
+        var start = batch * batchSize;
+        var count = Math.Min(batchSize, Covered.Length - start);
+        byte[]? mask = null;
+        for (var i = 0; i < count; i++)
+        {
+            if (Covered[start + i])
+            {
+                mask ??= new byte[(count + 7) / 8];
+                mask[i >> 3] |= (byte)(1 << (i & 7));
+            }
+        }
+
+        return mask;
+    }
+
+    /// <summary>
+    /// Whether every covered image became a row with the content predicted for it: then these statistics hold exactly
+    /// those rows. A batch with a covered image that failed, or that reported no row hashes, breaks it.
+    /// </summary>
+    public bool Holds(Func<int, BatchResult?> resultOf, int batches, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(resultOf);
+        for (var batch = 0; batch < batches; batch++)
+        {
+            var start = batch * batchSize;
+            var count = Math.Min(batchSize, Covered.Length - start);
+            if (!Covered.AsSpan(start, count).Contains(true))
+            {
+                continue;
+            }
+
+            if (resultOf(batch) is not { Failed: 0, RowHashes: { } packed } || RowsFingerprint.Unpack(packed) is not { } rows || rows.Length != count)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                if (Covered[start + i] && rows[i] != Listed[start + i])
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The batches every image of which is covered: their rows are all in these statistics.</summary>
+    public int[] FullyCoveredBatches(int batches, int batchSize) =>
+        [.. Enumerable.Range(0, batches).Where(b => !Covered.AsSpan(b * batchSize, Math.Min(batchSize, Covered.Length - (b * batchSize))).Contains(false))];
+}

@@ -12,7 +12,7 @@ namespace Fruits.Pipeline.Reuse;
 /// <remarks>
 /// Two levels, because each batch is featurized on its own and a job learns its rows one batch at a time: a featurizer
 /// reports its batch's digest and the job combines them. A job can also predict the fingerprint before any batch
-/// runs, from the store's index and the listing alone (<see cref="FeatureStoreIndex.TryFindVersion"/>).
+/// runs, from the store's index and the listing alone (<see cref="Resolve"/>).
 /// </remarks>
 public static class RowsFingerprint
 {
@@ -51,31 +51,71 @@ public static class RowsFingerprint
     }
 
     /// <summary>
-    /// The fingerprint a job over these listed images will have if every one of them is found in the store by its
-    /// version and featurizes without error; null when any image is not found so.
+    /// Each listed image's content hash (first 128 bits) as the store knows it by the image's version; null for an image
+    /// the store has not seen at that version (or listed without one).
     /// </summary>
     /// <param name="versions">Each listed image's version key (<see cref="ImageVersionKey"/>), in listing order.</param>
-    public static string? Predict(IReadOnlyList<UInt128?> versions, int batchSize, FeatureStoreIndex index)
+    public static UInt128?[] Resolve(IReadOnlyList<UInt128?> versions, FeatureStoreIndex index)
     {
         ArgumentNullException.ThrowIfNull(versions);
         ArgumentNullException.ThrowIfNull(index);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var digests = new List<byte[]?>((versions.Count + batchSize - 1) / batchSize);
-        var prefixes = new UInt128[batchSize];
-        for (var start = 0; start < versions.Count; start += batchSize)
+        var prefixes = new UInt128?[versions.Count];
+        for (var i = 0; i < prefixes.Length; i++)
         {
-            var rows = Math.Min(batchSize, versions.Count - start);
-            for (var i = 0; i < rows; i++)
-            {
-                if (versions[start + i] is not { } version || !index.TryFindVersion(version, out prefixes[i], out _))
-                {
-                    return null;
-                }
-            }
-
-            digests.Add(OfBatch(prefixes.AsSpan(0, rows)));
+            prefixes[i] = versions[i] is { } version && index.TryFindVersion(version, out var prefix, out _) ? prefix : null;
         }
 
-        return digests.Count == 0 ? null : Of(digests);
+        return prefixes;
+    }
+
+    /// <summary>
+    /// The fingerprint a job over images with these content hashes (<see cref="Resolve"/>), cut into batches of
+    /// <paramref name="batchSize"/>, will have if every image featurizes without error; null when any is unknown.
+    /// </summary>
+    public static string? Predict(IReadOnlyList<UInt128?> prefixes, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(prefixes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (prefixes.Count == 0 || prefixes.Any(p => p is null))
+        {
+            return null;
+        }
+
+        var digests = new List<byte[]?>((prefixes.Count + batchSize - 1) / batchSize);
+        for (var start = 0; start < prefixes.Count; start += batchSize)
+        {
+            digests.Add(OfBatch([.. prefixes.Skip(start).Take(batchSize).Select(p => p!.Value)]));
+        }
+
+        return Of(digests);
+    }
+
+    /// <summary>Prefixes as a batch reports them: 16 bytes each, big-endian, in row order.</summary>
+    public static byte[] Pack(ReadOnlySpan<UInt128> prefixes)
+    {
+        var bytes = new byte[prefixes.Length * PrefixBytes];
+        for (var i = 0; i < prefixes.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(i * PrefixBytes), prefixes[i]);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>The prefixes <see cref="Pack"/> packed; null when the bytes are not a whole number of them.</summary>
+    public static UInt128[]? Unpack(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length % PrefixBytes != 0)
+        {
+            return null;
+        }
+
+        var prefixes = new UInt128[bytes.Length / PrefixBytes];
+        for (var i = 0; i < prefixes.Length; i++)
+        {
+            prefixes[i] = BinaryPrimitives.ReadUInt128BigEndian(bytes[(i * PrefixBytes)..]);
+        }
+
+        return prefixes;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
@@ -7,16 +8,18 @@ namespace Fruits.Pipeline.Reuse;
 
 /// <summary>
 /// The statistics, and the PCA fits, of sets of rows a job has already computed, kept in a feature store's namespace
-/// under the rows' <see cref="RowsFingerprint"/>. A job over exactly those rows again (an unchanged rerun, the same
-/// images renamed or copied elsewhere) takes them instead of adding every row into a co-moment matrix and
-/// decomposing it once more: the same inputs give the same numbers.
+/// under the rows' <see cref="RowsFingerprint"/>, with the rows themselves (their content hashes, sorted). A job over
+/// exactly those rows again (an unchanged rerun, the same images renamed or copied elsewhere) takes the statistics
+/// and fit instead of adding every row into a co-moment matrix and decomposing it once more; a job whose rows include
+/// them (a folder that grew) takes the statistics and adds only its other rows.
 /// </summary>
 /// <remarks>
 /// Like the rest of the store, a cache that is never trusted blindly: the statistics are an <see cref="OutputMoments"/>
-/// file, whose checksum and row count are checked on every read; a fit must name the same rows, dimension and
-/// selection. Each is written whole and atomically, and the same fingerprint always names the same numbers, so
-/// concurrent jobs may write one entry twice. A fit is also keyed by <see cref="PcaFitter.MethodVersion"/>, so that a
-/// fitter that computes differently never finds an older fitter's result.
+/// file, whose checksum and row count are checked on every read, and the rows file carries a checksum too; a fit must
+/// name the same rows, dimension and selection. Each is written whole and atomically, and the same fingerprint
+/// always names the same numbers, so concurrent jobs may write one entry twice. A fit is also keyed by
+/// <see cref="PcaFitter.MethodVersion"/>, so that a fitter that computes differently never finds an older fitter's
+/// result. Entries are never removed: each is about 6.5 MB, one per distinct set of rows a job fitted.
 /// </remarks>
 public sealed class StatisticsMemo(IObjectStore store)
 {
@@ -25,7 +28,12 @@ public sealed class StatisticsMemo(IObjectStore store)
     /// <summary>Bounds what a damaged fit file can make a reader allocate: every component of the widest model.</summary>
     private const long MaxModelBytes = 64L << 20;
 
+    private const string RowsExtension = ".rows";
+
     public static string MomentsKey(string fingerprint) => $"{Prefix}{fingerprint[..2]}/{fingerprint}.moments";
+
+    /// <summary>The rows the statistics of <paramref name="fingerprint"/> count: their content hash prefixes, sorted.</summary>
+    public static string RowsKey(string fingerprint) => $"{Prefix}{fingerprint[..2]}/{fingerprint}{RowsExtension}";
 
     public static string ModelKey(string fingerprint, PcaSelection selection)
     {
@@ -66,6 +74,57 @@ public sealed class StatisticsMemo(IObjectStore store)
         }
     }
 
+    /// <summary>Every kept set of rows, by fingerprint and row count, without reading any.</summary>
+    public async Task<IReadOnlyList<(string Fingerprint, long Rows)>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var kept = new List<(string Fingerprint, long Rows)>();
+        await foreach (var item in store.ListAsync(Prefix, cancellationToken))
+        {
+            var name = item.Key[(item.Key.LastIndexOf('/') + 1)..];
+            if (name.EndsWith(RowsExtension, StringComparison.Ordinal) && name[..^RowsExtension.Length] is { Length: 64 } fingerprint
+                && fingerprint.All(char.IsAsciiHexDigitLower) && item.Key == RowsKey(fingerprint) && RowCount(item.Size) is { } rows)
+            {
+                kept.Add((fingerprint, rows));
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>The sorted rows kept for <paramref name="fingerprint"/>; null unless intact and exactly <paramref name="rows"/> of them.</summary>
+    public async Task<UInt128[]?> TryReadRowsAsync(string fingerprint, long rows, CancellationToken cancellationToken = default)
+    {
+        var bytes = await TryReadAsync(RowsKey(fingerprint), Length(rows), cancellationToken);
+        if (bytes is null || bytes.Length != Length(rows)
+            || !SHA256.HashData(bytes.AsSpan(0, bytes.Length - SHA256.HashSizeInBytes)).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - SHA256.HashSizeInBytes))
+            || RowsFingerprint.Unpack(bytes.AsSpan(0, bytes.Length - SHA256.HashSizeInBytes)) is not { } prefixes)
+        {
+            return null;
+        }
+
+        for (var i = 1; i < prefixes.Length; i++)
+        {
+            if (prefixes[i] < prefixes[i - 1])
+            {
+                return null;
+            }
+        }
+
+        return prefixes;
+    }
+
+    /// <summary>Keeps the rows of <paramref name="fingerprint"/> (in any order): what a job whose rows include them looks for.</summary>
+    public Task WriteRowsAsync(string fingerprint, IEnumerable<UInt128> rows, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var sorted = rows.Order().ToArray();
+        var packed = RowsFingerprint.Pack(sorted);
+        var bytes = new byte[packed.Length + SHA256.HashSizeInBytes];
+        packed.CopyTo(bytes, 0);
+        SHA256.HashData(packed, bytes.AsSpan(packed.Length));
+        return store.WriteAsync(RowsKey(fingerprint), bytes, cancellationToken);
+    }
+
     public Task WriteMomentsAsync(string fingerprint, ReadOnlyMemory<byte> moments, CancellationToken cancellationToken = default) =>
         store.WriteAsync(MomentsKey(fingerprint), moments, cancellationToken);
 
@@ -87,6 +146,11 @@ public sealed class StatisticsMemo(IObjectStore store)
             return null;
         }
     }
+
+    private static long Length(long rows) => (rows * 16) + SHA256.HashSizeInBytes;
+
+    private static long? RowCount(long bytes) =>
+        bytes >= SHA256.HashSizeInBytes && (bytes - SHA256.HashSizeInBytes) % 16 == 0 ? (bytes - SHA256.HashSizeInBytes) / 16 : null;
 
     /// <summary>A fixed k names its fit alone; a threshold matters only without one.</summary>
     private static bool SameSelection(PcaSelection stored, PcaSelection wanted) =>

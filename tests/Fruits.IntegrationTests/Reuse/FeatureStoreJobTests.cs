@@ -247,22 +247,22 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
         var photos = ImageSubset.CopyTo(_temp.Combine("photos"), labels: 2, PerLabel);
         var store = _temp.Combine("store");
         var cold = await RunAsync(photos, _temp.Combine("out-cold"), store);
-        Assert.False(cold.Summary!.StatisticsReused);
+        Assert.Equal(0, cold.Summary!.StatisticsRowsReused);
         var kept = Directory.GetFiles(Path.Combine(StoreNamespace(store), "statistics"), "*", SearchOption.AllDirectories);
-        Assert.Equal([".json", ".moments"], kept.Select(Path.GetExtension).Order(StringComparer.Ordinal));
+        Assert.Equal([".json", ".moments", ".rows"], kept.Select(Path.GetExtension).Order(StringComparer.Ordinal));
 
         // The same rows: the statistics and the fit are the cold job's, to the bit.
         var again = await RunAsync(photos, _temp.Combine("out-again"), store);
-        Assert.True(again.Summary!.StatisticsReused);
+        Assert.Equal(2 * PerLabel, again.Summary!.StatisticsRowsReused);
         Assert.Equal(File.ReadAllBytes(_temp.Combine("out-cold/pca_model.json")), File.ReadAllBytes(_temp.Combine("out-again/pca_model.json")));
         Assert.Equal(File.ReadAllBytes(_temp.Combine("out-cold/_work/moments.bin")), File.ReadAllBytes(_temp.Combine("out-again/_work/moments.bin")));
         AssertSameOutput(_temp.Combine("out-again"), _temp.Combine("out-cold"), 2 * PerLabel);
 
         // Another selection: the same statistics, a fit of its own, kept beside the first.
         var three = await RunAsync(photos, _temp.Combine("out-k3"), store, fixedK: 3);
-        Assert.True(three.Summary!.StatisticsReused);
+        Assert.Equal(2 * PerLabel, three.Summary!.StatisticsRowsReused);
         Assert.Equal(3, three.Summary.K);
-        Assert.Equal(3, Directory.GetFiles(Path.Combine(StoreNamespace(store), "statistics"), "*", SearchOption.AllDirectories).Length);
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(StoreNamespace(store), "statistics"), "*", SearchOption.AllDirectories).Length);
 
         // A damaged entry is computed again, and replaced.
         var moments = kept.Single(k => k.EndsWith(".moments", StringComparison.Ordinal));
@@ -270,10 +270,10 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
         damaged[damaged.Length / 3] ^= 0x08;
         File.WriteAllBytes(moments, damaged);
         var recomputed = await RunAsync(photos, _temp.Combine("out-recomputed"), store);
-        Assert.False(recomputed.Summary!.StatisticsReused);
+        Assert.Equal(0, recomputed.Summary!.StatisticsRowsReused);
         AssertSameOutput(_temp.Combine("out-recomputed"), _temp.Combine("out-cold"), 2 * PerLabel);
         Assert.Equal(File.ReadAllBytes(_temp.Combine("out-cold/_work/moments.bin")).Length, File.ReadAllBytes(moments).Length);
-        Assert.True((await RunAsync(photos, _temp.Combine("out-after"), store)).Summary!.StatisticsReused);
+        Assert.Equal(2 * PerLabel, (await RunAsync(photos, _temp.Combine("out-after"), store)).Summary!.StatisticsRowsReused);
 
         // The listing predicts the old rows, but one image has other bytes of the same size under its old modification
         // time, and the store's segments no longer read, so every image is read and hashed again.
@@ -293,9 +293,40 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
         var changed = await RunAsync(photos, _temp.Combine("out-changed"), store);
         var scratch = await RunAsync(photos, _temp.Combine("out-scratch"), featureStore: null);
         Assert.Equal((2 * PerLabel, 0), Counts(changed));
-        Assert.False(changed.Summary!.StatisticsReused);
+        Assert.Equal(0, changed.Summary!.StatisticsRowsReused);
         AssertSameOutput(_temp.Combine("out-changed"), _temp.Combine("out-scratch"), 2 * PerLabel);
         Assert.NotEqual(File.ReadAllBytes(_temp.Combine("out-cold/_work/moments.bin")), File.ReadAllBytes(_temp.Combine("out-changed/_work/moments.bin")));
+    }
+
+    /// <summary>
+    /// Statistics are sums over rows: a folder that only grew takes the statistics kept for its old rows and adds
+    /// just the new ones, and its output is a from-scratch run's. Once an old image is gone, the kept rows are no
+    /// longer all the job's, and nothing is taken.
+    /// </summary>
+    [Fact]
+    public async Task A_grown_folder_adds_only_its_new_rows_to_the_statistics_kept_for_its_old_ones()
+    {
+        var staging = ImageSubset.CopyTo(_temp.Combine("staging"), labels: 3, PerLabel);
+        var photos = Directory.CreateDirectory(_temp.Combine("photos")).FullName;
+        var labels = Directory.GetDirectories(staging).Order(StringComparer.Ordinal).ToList();
+        Directory.Move(labels[0], Path.Combine(photos, Path.GetFileName(labels[0])));
+        Directory.Move(labels[2], Path.Combine(photos, Path.GetFileName(labels[2])));
+        var store = _temp.Combine("store");
+        Assert.Equal(0, (await RunAsync(photos, _temp.Combine("out-cold"), store)).Summary!.StatisticsRowsReused);
+
+        // A label arrives between the two old ones: every batch after it is cut differently.
+        Directory.Move(labels[1], Path.Combine(photos, Path.GetFileName(labels[1])));
+        var grown = await RunAsync(photos, _temp.Combine("out-grown"), store);
+        var scratch = await RunAsync(photos, _temp.Combine("out-scratch"), featureStore: null);
+        Assert.Equal((PerLabel, 2 * PerLabel), Counts(grown));
+        Assert.Equal(2 * PerLabel, grown.Summary!.StatisticsRowsReused);
+        AssertSameOutput(_temp.Combine("out-grown"), _temp.Combine("out-scratch"), 3 * PerLabel);
+        Assert.Equal(3 * PerLabel, (await RunAsync(photos, _temp.Combine("out-again"), store)).Summary!.StatisticsRowsReused);
+
+        File.Delete(Directory.GetFiles(Path.Combine(photos, Path.GetFileName(labels[0]))).Order(StringComparer.Ordinal).First());
+        var shrunk = await RunAsync(photos, _temp.Combine("out-shrunk"), store);
+        Assert.Equal((0, (3 * PerLabel) - 1), Counts(shrunk));
+        Assert.Equal(0, shrunk.Summary!.StatisticsRowsReused);
     }
 
     public void Dispose() => _temp.Dispose();

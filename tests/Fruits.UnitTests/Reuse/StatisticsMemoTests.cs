@@ -45,12 +45,44 @@ public sealed class StatisticsMemoTests : IDisposable
             RowsFingerprint.OfBatch([.. hashes.Skip(2).Take(2).Select(h => h.Prefix)]),
             RowsFingerprint.OfBatch([hashes[4].Prefix]),
         ]);
-        Assert.Equal(reported, RowsFingerprint.Predict(versions, batchSize: 2, index));
+        Assert.Equal(reported, RowsFingerprint.Predict(RowsFingerprint.Resolve(versions, index), batchSize: 2));
 
         // An image listed at a version the store has not seen, or without one: nothing to predict.
-        Assert.Null(RowsFingerprint.Predict([.. versions, ImageVersionKey.Of(images[0] with { Version = "999-7" })], batchSize: 2, index));
-        Assert.Null(RowsFingerprint.Predict([.. versions, null], batchSize: 2, index));
-        Assert.Null(RowsFingerprint.Predict([], batchSize: 2, index));
+        Assert.Null(RowsFingerprint.Predict(RowsFingerprint.Resolve([.. versions, ImageVersionKey.Of(images[0] with { Version = "999-7" })], index), batchSize: 2));
+        Assert.Null(RowsFingerprint.Predict(RowsFingerprint.Resolve([.. versions, null], index), batchSize: 2));
+        Assert.Null(RowsFingerprint.Predict([], batchSize: 2));
+    }
+
+    [Fact]
+    public void Kept_rows_cover_listed_images_of_the_same_content_one_each_and_only_when_all_are_listed()
+    {
+        UInt128?[] listed = [5, null, 3, 5, 9];
+
+        // Sorted kept rows; a content listed twice and kept once covers its first listing only.
+        Assert.Equal([true, false, true, false, false], RowsCover.Assign(listed, [3, 5])!);
+        Assert.Equal([true, false, true, true, true], RowsCover.Assign(listed, [3, 5, 5, 9])!);
+        Assert.Equal([false, false, false, false, false], RowsCover.Assign(listed, [])!);
+
+        // A kept row no listed image has (left, or unknown to the store), or kept more often than listed: no cover.
+        Assert.Null(RowsCover.Assign(listed, [3, 4]));
+        Assert.Null(RowsCover.Assign(listed, [5, 5, 5]));
+    }
+
+    [Fact]
+    public async Task Kept_rows_are_listed_by_count_and_read_back_only_when_intact()
+    {
+        var memo = new StatisticsMemo(new LocalObjectStore(_temp.Path));
+        var fingerprint = RowsFingerprint.Of([RowsFingerprint.OfBatch([1, 2, 3])])!;
+        await memo.WriteRowsAsync(fingerprint, [3, 1, 2, 2]);
+        Assert.Equal([(fingerprint, 4L)], await memo.ListAsync());
+        Assert.Equal([1, 2, 2, 3], await memo.TryReadRowsAsync(fingerprint, rows: 4));
+        Assert.Null(await memo.TryReadRowsAsync(fingerprint, rows: 3));
+
+        var path = Path.Combine(_temp.Path, StatisticsMemo.RowsKey(fingerprint));
+        var damaged = File.ReadAllBytes(path);
+        damaged[5] ^= 1;
+        File.WriteAllBytes(path, damaged);
+        Assert.Null(await memo.TryReadRowsAsync(fingerprint, rows: 4));
     }
 
     [Fact]
