@@ -185,11 +185,11 @@ public sealed partial class FeaturizerGrain(
         var table = new FeatureTable(paths, labels, features, OnnxFeaturizer.FeatureLength);
 
         // The store is a cache, so the batch does not wait for it (a failed write costs a later job time only): the
-        // write copies the misses' features before it returns, runs on while the next batch does, and the job waits
-        // for it when it takes this silo's statistics.
+        // silo's store writes copy the misses' features, gather them into segments written while the next batches
+        // run, and the job waits for them when it takes this silo's statistics.
         if (featureStore is { } target && missHashes.Count > 0)
         {
-            storeWrites.Track(request.JobId, StoreMissesAsync(request, target.Store, target.Index, missHashes, missVersions, missRows, features));
+            storeWrites.Store(request.JobId, target.Location.Uri, target.Store, target.Index, missHashes, missVersions, missRows, features, OnnxFeaturizer.FeatureLength);
         }
 
         // The parts are written before the statistics take the batch: the stored features are the source of truth,
@@ -358,31 +358,6 @@ public sealed partial class FeaturizerGrain(
         return failed.Count == wanted.Count ? null : new KnownImages(slots, hits);
     }
 
-    private async Task StoreMissesAsync(FeaturizeRequest request, FeatureStore store, FeatureStoreIndex index, List<ContentHash> hashes, List<UInt128?> versions, List<int> rows, float[] features)
-    {
-        const int Length = OnnxFeaturizer.FeatureLength;
-
-        // Pooled: a batch's misses are a few hundred kilobytes, a large-object allocation per batch otherwise.
-        var block = ArrayPool<float>.Shared.Rent(hashes.Count * Length);
-        for (var i = 0; i < rows.Count; i++)
-        {
-            features.AsSpan(rows[i] * Length, Length).CopyTo(block.AsSpan(i * Length, Length));
-        }
-
-        try
-        {
-            await store.WriteAsync(hashes, block, Length, index, versions);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
-        {
-            LogStoreWriteFailed(request.JobId, request.BatchIndex, OneLine(e.Message));
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(block);
-        }
-    }
-
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 
     /// <summary>For each image of a batch, its slot among <see cref="Hits"/> (the images found by version), or -1.</summary>
@@ -393,9 +368,6 @@ public sealed partial class FeaturizerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} batch {BatchIndex}: the feature store is not readable, featurizing every image: {Reason}")]
     private partial void LogStoreUnavailable(string jobId, int batchIndex, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} batch {BatchIndex}: features not stored in the feature store: {Reason}")]
-    private partial void LogStoreWriteFailed(string jobId, int batchIndex, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} batch {BatchIndex}: skipped {Path}: {Reason}")]
     private partial void LogImageSkipped(string jobId, int batchIndex, string path, string reason);

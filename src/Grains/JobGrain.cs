@@ -315,8 +315,8 @@ public sealed partial class JobGrain(
 
         UpdateAttempt(a => a with { BatchesResumed = resumed.Count });
 
-        // Statistics an earlier job computed from exactly the rows this one expects are taken instead of computed
-        // again: the featurizers skip them, and they are trusted only once the rows featurized are those expected.
+        // Statistics an earlier job computed from rows this one expects are taken instead of computed again: the
+        // featurizers leave those rows out, and the statistics are trusted only once the rows featurized are those expected.
         var recall = featureStore is null ? null : new StatisticsRecall(featureStores, featureStore, modelSha256, JobId, logger);
         var recalled = recall is not null && resumed.Count == 0
             ? await recall.FindAsync(versions!, spec.BatchSize, spec.Selection.ToPipeline(), stop)
@@ -365,48 +365,22 @@ public sealed partial class JobGrain(
         var withRows = resumed.Where(r => r.Value.Succeeded > 0).Select(r => r.Key)
             .Concat(featurized.Values.Where(f => f.Result.Succeeded > 0).Select(f => f.Result.BatchIndex))
             .Order().ToList();
-        var rowHashes = recall is null || resumed.Count > 0 || State.ImagesFailed > 0 ? null
-            : Enumerable.Range(0, listing.Batches).Select(b => featurized.TryGetValue(b, out var f) && f.Result.RowHashes is { } h ? RowsFingerprint.Unpack(h) : null).ToList();
-        var fingerprint = rowHashes is null ? null : RowsFingerprint.Of([.. rowHashes.Select(r => r is null ? null : RowsFingerprint.OfBatch(r))]);
-        var holds = recalled is not null && recalled.Holds(b => featurized.TryGetValue(b, out var f) ? f.Result : null, listing.Batches, spec.BatchSize);
-        var remembered = Task.CompletedTask;
+        var kept = Task.CompletedTask;
         var pca = await Timed("pca_fit", async () =>
         {
+            var statistics = new JobStatistics(GrainFactory, dispatcher, JobId, spec.Output, logger);
+            async Task<(PcaModel, bool)> ComputeAsync((int[] Batches, MomentStatistics Statistics)? prior) =>
+                (await statistics.FitAsync(featurized.Values.Select(f => (f.Result.BatchIndex, f.Silo)), withRows, State.ImagesDone, spec.Selection, stop, prior), statistics.PriorUsed);
             PcaModel fitted;
-            if (recalled is { Exact: true } known && holds && known.Fingerprint == fingerprint)
+            if (recall is null)
             {
-                await output.Store.WriteAsync(OutputLayout.Moments, known.Moments, stop);
-                fitted = known.Model ?? await Task.Run(() => new PcaFitter().Fit(known.Statistics, spec.Selection.ToPipeline()), stop);
-                remembered = known.Model is null ? recall!.RememberAsync(known.Fingerprint, null, null, fitted, stop) : Task.CompletedTask;
-                _statisticsRowsReused = known.Statistics.Count;
-                LogStatisticsReused(JobId, known.Statistics.Count, known.Fingerprint, known.Model is not null);
+                (fitted, _) = await ComputeAsync(null);
             }
             else
             {
-                if (recalled is not null && !holds)
-                {
-                    // The rows featurized are not those the store predicted (an image failed, or changed under its
-                    // version): the statistics the featurizers left out are computed again from the stored parts.
-                    LogStatisticsNotAsExpected(JobId);
-                }
-
-                // Statistics of part of the job's rows: the featurizers added only the other rows.
-                (int[] Batches, MomentStatistics Statistics)? prior = recalled is { Exact: false } part && holds
-                    ? (part.FullyCoveredBatches(listing.Batches, spec.BatchSize), part.Statistics)
-                    : null;
-                var statistics = new JobStatistics(GrainFactory, dispatcher, JobId, spec.Output, logger);
-                fitted = await statistics.FitAsync(featurized.Values.Select(f => (f.Result.BatchIndex, f.Silo)), withRows, State.ImagesDone, spec.Selection, stop, prior);
-                if (prior is { } taken && statistics.PriorUsed)
-                {
-                    _statisticsRowsReused = taken.Statistics.Count;
-                    LogStatisticsReused(JobId, taken.Statistics.Count, recalled!.Fingerprint, false);
-                }
-
-                if (fingerprint is not null)
-                {
-                    var moments = await output.Store.ReadAllBytesAsync(OutputLayout.Moments, OutputMoments.MaxLength, stop);
-                    remembered = recall!.RememberAsync(fingerprint, moments, rowHashes!.SelectMany(r => r!), fitted, stop);
-                }
+                var results = Enumerable.Range(0, listing.Batches).Select(b => featurized.TryGetValue(b, out var f) ? f.Result : null).ToList();
+                var fit = await recall.FitAsync(recalled, results, resumed.Count == 0 && State.ImagesFailed == 0, spec.BatchSize, ComputeAsync, output.Store, spec.Selection.ToPipeline(), stop);
+                (fitted, _statisticsRowsReused, kept) = (fit.Model, fit.RowsReused, fit.Kept);
             }
 
             await output.Store.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(fitted), stop);
@@ -459,7 +433,7 @@ public sealed partial class JobGrain(
             await output.DeletePartsFromAsync(parts.Count, stop);
         });
 
-        await remembered;
+        await kept;
         State.FinishedUtc = DateTime.UtcNow;
         State.Summary = BuildSummary(spec, listing, pca, modelSha256, resumed.Count);
         await output.WriteSummaryAsync(State.Summary, stop);
@@ -758,12 +732,6 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: silos not told to drop earlier partials: {Reason}")]
     private partial void LogForgetFailed(string jobId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: statistics of {Rows} rows ({Fingerprint}) taken from the feature store (their fit too: {FitReused})")]
-    private partial void LogStatisticsReused(string jobId, long rows, string fingerprint, bool fitReused);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the rows featurized are not those the feature store predicted; computing their statistics from the stored parts")]
-    private partial void LogStatisticsNotAsExpected(string jobId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: its final record could not be stored: {Reason}")]
     private partial void LogRecordNotSaved(string jobId, string reason);

@@ -49,6 +49,7 @@ public sealed partial class SiloRouterGrain(
 
     public Task ForgetJob(string jobId)
     {
+        storeWrites.WriteGathered(jobId);
         statistics.Forget(jobId);
         projectionCache.Forget(jobId);
         return Task.CompletedTask;

@@ -1,4 +1,6 @@
+using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Imaging;
+using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
@@ -88,7 +90,72 @@ public sealed partial class StatisticsRecall(FeatureStoreCache featureStores, St
         }
     }
 
+    /// <summary>
+    /// The job's fit once its batches are featurized: <paramref name="recalled"/>'s own when the job's rows are exactly
+    /// those it was kept for; else <paramref name="compute"/>'s, given the recalled statistics when they hold part of
+    /// the rows. Whatever was computed is kept for the next job, in the background (<see cref="RecalledFit.Kept"/>).
+    /// </summary>
+    /// <param name="results">Each batch's result in this attempt, in batch order.</param>
+    /// <param name="rowsKnown">Whether every row's content hash is known: no batch resumed from storage and no image failed.</param>
+    /// <param name="compute">Computes the statistics and fits them, starting from the prior statistics it is given; also says whether it used them.</param>
+    public async Task<RecalledFit> FitAsync(
+        RecalledStatistics? recalled,
+        IReadOnlyList<BatchResult?> results,
+        bool rowsKnown,
+        int batchSize,
+        Func<(int[] Batches, MomentStatistics Statistics)?, Task<(PcaModel Model, bool PriorUsed)>> compute,
+        IObjectStore output,
+        PcaSelection selection,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(compute);
+        ArgumentNullException.ThrowIfNull(output);
+        var rows = rowsKnown ? results.Select(r => r?.RowHashes is { } packed ? RowsFingerprint.Unpack(packed) : null).ToList() : null;
+        var fingerprint = rows is null ? null : RowsFingerprint.Of([.. rows.Select(r => r is null ? null : RowsFingerprint.OfBatch(r))]);
+        var holds = recalled is not null && recalled.Holds(b => results[b], results.Count, batchSize);
+        if (recalled is { Exact: true } known && holds && known.Fingerprint == fingerprint)
+        {
+            await output.WriteAsync(OutputLayout.Moments, known.Moments, cancellationToken);
+            var model = known.Model ?? await Task.Run(() => new PcaFitter().Fit(known.Statistics, selection), cancellationToken);
+            LogReused(jobId, known.Statistics.Count, known.Fingerprint, known.Model is not null);
+            return new RecalledFit(model, known.Statistics.Count, known.Model is null ? RememberAsync(known.Fingerprint, null, null, model, cancellationToken) : Task.CompletedTask);
+        }
+
+        if (recalled is not null && !holds)
+        {
+            // The rows featurized are not those the store predicted (an image failed, or changed under its version):
+            // the statistics the featurizers left out are computed again from the stored parts.
+            LogNotAsExpected(jobId);
+        }
+
+        // Statistics of part of the job's rows: the featurizers added only the other rows.
+        (int[] Batches, MomentStatistics Statistics)? prior = recalled is { Exact: false } part && holds
+            ? (part.FullyCoveredBatches(results.Count, batchSize), part.Statistics)
+            : null;
+        var (fitted, priorUsed) = await compute(prior);
+        if (prior is { } taken && priorUsed)
+        {
+            LogReused(jobId, taken.Statistics.Count, recalled!.Fingerprint, false);
+        }
+
+        var kept = Task.CompletedTask;
+        if (fingerprint is not null)
+        {
+            var moments = await output.ReadAllBytesAsync(OutputLayout.Moments, OutputMoments.MaxLength, cancellationToken);
+            kept = RememberAsync(fingerprint, moments, rows!.SelectMany(r => r!), fitted, cancellationToken);
+        }
+
+        return new RecalledFit(fitted, prior is { } used && priorUsed ? used.Statistics.Count : 0, kept);
+    }
+
     private FeatureStoreKey Key => new(modelSha256, ImagePreprocessor.Version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: statistics of {Rows} rows ({Fingerprint}) taken from the feature store (their fit too: {FitReused})")]
+    private partial void LogReused(string jobId, long rows, string fingerprint, bool fitReused);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the rows featurized are not those the feature store predicted; computing their statistics from the stored parts")]
+    private partial void LogNotAsExpected(string jobId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: no statistics read from the feature store, computing them: {Reason}")]
     private partial void LogNotRead(string jobId, string reason);
