@@ -268,8 +268,10 @@ public sealed class JobOutput(IObjectStore store)
                 }
             }
 
+            // Not synced: every attempt lists and writes the manifests again before any batch reads one, so a manifest
+            // a crash loses or empties is never read.
             await Parallel.ForEachAsync(changed, new ParallelOptions { MaxDegreeOfParallelism = ManifestWritesInFlight, CancellationToken = cancellationToken }, async (manifest, token) =>
-                await store.WriteAsync(manifest.Key, manifest.Content, token));
+                await store.WriteVolatileAsync(manifest.Key, manifest.Content, token));
         }, cancellationToken);
 
     /// <summary>Whether <paramref name="key"/> is stored with exactly <paramref name="content"/>; false when it does not read.</summary>

@@ -1,10 +1,11 @@
 namespace Fruits.Pipeline.Reuse;
 
 /// <summary>
-/// Keys inside one namespace of a feature store. Entries are grouped into segments (one per featurized batch's
+/// Keys inside one namespace of a feature store. Entries are grouped into segments (of about a batch's worth of
 /// misses), each named by the digest of its content hashes, so writing the same segment twice writes the same key.
 /// Segments and their index files are spread over 256 folders by the first two hex digits of their id: a million
-/// images make some 16,000 segments, about 60 a folder.
+/// images make some 16,000 segments, about 60 a folder. Merged index files and kept statistics have folders of
+/// their own (<see cref="MergedIndexPrefix"/>, <see cref="StatisticsMemo.Prefix"/>).
 /// </summary>
 public static class FeatureStoreLayout
 {

@@ -61,6 +61,14 @@ public interface IObjectStore
     }
 
     /// <summary>
+    /// Writes the whole object atomically, as <see cref="WriteAsync"/> does, without waiting for it to be durable: for
+    /// objects a job writes anew before it reads them after any crash (the batch manifests, which every attempt lists
+    /// and writes again). A store whose every write is durable anyway keeps this default.
+    /// </summary>
+    Task WriteVolatileAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        WriteAsync(key, content, cancellationToken);
+
+    /// <summary>
     /// Creates the object only if the key does not exist, atomically with its whole content; false when it exists.
     /// Of any number of concurrent callers for one key, exactly one gets true.
     /// </summary>

@@ -200,6 +200,30 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
         }
     }
 
+    /// <summary>A temporary file renamed over the key, as <see cref="WriteAsync"/> writes, with neither synced.</summary>
+    public async Task WriteVolatileAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        var path = DescribeKey(key);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var temporary = await WriteTemporaryAsync("write", (stream, token) => stream.WriteAsync(content, token).AsTask(), bufferSize: 0, sync: false, cancellationToken);
+            try
+            {
+                File.Move(temporary, path, overwrite: true);
+            }
+            catch
+            {
+                File.Delete(temporary);
+                throw;
+            }
+        }
+        catch (Exception e) when (Translate(e, "write") is { } translated)
+        {
+            throw Located(translated, key);
+        }
+    }
+
     /// <summary>
     /// Streams into a temporary file, synced, then renamed over the key, exactly as <see cref="WriteAsync"/> does.
     /// What the producer throws comes out as it is: a failure reading its own inputs is not this key's write failing.
@@ -417,7 +441,10 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
     private Task<string> WriteTemporaryAsync(string kind, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
         WriteTemporaryAsync(kind, (stream, token) => stream.WriteAsync(content, token).AsTask(), bufferSize: 0, cancellationToken);
 
-    private async Task<string> WriteTemporaryAsync(string kind, Func<Stream, CancellationToken, Task> write, int bufferSize, CancellationToken cancellationToken)
+    private async Task<string> WriteTemporaryAsync(string kind, Func<Stream, CancellationToken, Task> write, int bufferSize, CancellationToken cancellationToken) =>
+        await WriteTemporaryAsync(kind, write, bufferSize, sync: true, cancellationToken);
+
+    private async Task<string> WriteTemporaryAsync(string kind, Func<Stream, CancellationToken, Task> write, int bufferSize, bool sync, CancellationToken cancellationToken)
     {
         var folder = TemporaryFolder;
         Directory.CreateDirectory(folder);
@@ -427,7 +454,7 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
             // Unbuffered for a whole content written at once; a streamed content arrives in many small writes.
             await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize, FileOptions.Asynchronous);
             await write(stream, cancellationToken);
-            stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk: sync);
         }
         catch
         {

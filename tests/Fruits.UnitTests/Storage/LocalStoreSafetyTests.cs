@@ -79,6 +79,16 @@ public sealed class LocalStoreSafetyTests : IDisposable
     }
 
     [Fact]
+    public async Task A_write_not_synced_still_replaces_the_object_whole_and_leaves_no_temporary_file()
+    {
+        await _store.WriteVolatileAsync("_job/batches/batch-000000.json", "[1]"u8.ToArray());
+        await _store.WriteVolatileAsync("_job/batches/batch-000000.json", "[1,2]"u8.ToArray());
+
+        Assert.Equal("[1,2]"u8.ToArray(), await _store.ReadAllBytesAsync("_job/batches/batch-000000.json", 100));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root.FullName, IObjectStore.TemporaryPrefix)));
+    }
+
+    [Fact]
     public async Task Missing_files_are_permanent_and_other_io_errors_transient()
     {
         var missing = await Assert.ThrowsAsync<StorageException>(() => _store.ReadAllBytesAsync("nope.jpg", 1000));
