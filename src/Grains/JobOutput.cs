@@ -205,9 +205,8 @@ public sealed class JobOutput(IObjectStore store)
             }
         }
 
-        // Manifests are written a group at a time, one group in flight while the listing goes on: a store makes a
-        // group durable at once (a local folder syncs once for the lot rather than twice per manifest). Every group
-        // is written before the listing returns, so the plan is still written after them all.
+        // Manifests are written a group at a time, several at once, one group in flight while the listing goes on.
+        // Every group is written before the listing returns, so the plan is still written after them all.
         var group = new List<(string Key, ReadOnlyMemory<byte> Content)>(ManifestsPerWrite);
         var written = Task.CompletedTask;
         try
