@@ -140,7 +140,12 @@ public sealed class JobConsole(IAnsiConsole console, bool json, TimeSpan progres
             table.AddRow("feature store", Markup.Escape(summary.FeatureStore ?? "off"));
             table.AddRow("failures", summary.ImagesFailed == 0 ? "0" : $"{summary.ImagesFailed:N0} (see errors.parquet)");
             table.AddRow("labels", $"{summary.Labels:N0}");
-            table.AddRow("pca", $"k = {summary.K}, variance kept {summary.VarianceKept:P2}{(summary.StatisticsRowsReused > 0 ? $" (statistics of {summary.StatisticsRowsReused:N0} rows reused)" : "")}");
+            table.AddRow("pca", $"k = {summary.K}, variance kept {summary.VarianceKept:P2}");
+            if (summary.StatisticsRowsReused > 0)
+            {
+                table.AddRow("statistics", $"of {summary.StatisticsRowsReused:N0} rows taken from the feature store");
+            }
+
             table.AddRow("speed", $"{summary.ImagesPerSecond:F1} images/s over {summary.TotalSeconds:F1} s (featurizing {summary.FeaturizeImagesPerSecond:F1} images/s)");
             if (summary.Attempts > 1)
             {
