@@ -139,14 +139,25 @@ public sealed partial class StatisticsRecall(FeatureStoreCache featureStores, St
             LogReused(jobId, taken.Statistics.Count, recalled!.Fingerprint, false);
         }
 
-        var kept = Task.CompletedTask;
-        if (fingerprint is not null)
+        var kept = fingerprint is null ? Task.CompletedTask : KeepAsync(fingerprint, output, rows!, fitted, cancellationToken);
+        return new RecalledFit(fitted, prior is { } used && priorUsed ? used.Statistics.Count : 0, kept);
+    }
+
+    /// <summary>Keeps the statistics the job just stored in its output, its rows and its fit, as <see cref="RememberAsync"/> does.</summary>
+    private async Task KeepAsync(string fingerprint, IObjectStore output, List<UInt128[]?> rows, PcaModel model, CancellationToken cancellationToken)
+    {
+        byte[] moments;
+        try
         {
-            var moments = await output.ReadAllBytesAsync(OutputLayout.Moments, OutputMoments.MaxLength, cancellationToken);
-            kept = RememberAsync(fingerprint, moments, rows!.SelectMany(r => r!), fitted, cancellationToken);
+            moments = await output.ReadAllBytesAsync(OutputLayout.Moments, OutputMoments.MaxLength, cancellationToken);
+        }
+        catch (StorageException e)
+        {
+            LogNotWritten(jobId, e.Message.ReplaceLineEndings(" "));
+            return;
         }
 
-        return new RecalledFit(fitted, prior is { } used && priorUsed ? used.Statistics.Count : 0, kept);
+        await RememberAsync(fingerprint, moments, rows.SelectMany(r => r!), model, cancellationToken);
     }
 
     private FeatureStoreKey Key => new(modelSha256, ImagePreprocessor.Version);
