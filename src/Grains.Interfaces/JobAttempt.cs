@@ -22,5 +22,8 @@ public sealed record JobAttempt
     /// <summary>Seconds the job spent storing its record during this attempt: what durability costs the job.</summary>
     [Id(6)] public double RecordWriteSeconds { get; init; }
 
+    /// <summary>Why this attempt ended before the job did, when a silo it called was lost: the next attempt resumes it.</summary>
+    [Id(7)] public string? Interruption { get; init; }
+
     public double ImagesPerSecond => FeaturizeSeconds > 0 ? ImagesFeaturized / FeaturizeSeconds : 0;
 }

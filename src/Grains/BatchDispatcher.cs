@@ -135,7 +135,7 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
             {
                 await RefreshSilosAsync();
                 refreshed.Restart();
-                var siloGone = IsSiloLevel(e) || !_silos.TryGetValue(doneSilo, out var slot) || !slot.Ready;
+                var siloGone = SiloLoss.Is(e) || !_silos.TryGetValue(doneSilo, out var slot) || !slot.Ready;
                 if (siloGone)
                 {
                     LogHandedBack(jobId, doneBatch, doneSilo, OneLine(e));
@@ -215,14 +215,6 @@ public sealed partial class BatchDispatcher(IGrainFactory grains, JobsOptions op
             slot.Require(RequiredModelSha256);
         }));
     }
-
-    /// <summary>Failures that say the silo, not the batch, is the problem: it died, left, or drains for shutdown.</summary>
-    private static bool IsSiloLevel(Exception e) => e switch
-    {
-        SiloDrainingException or SiloUnavailableException or TimeoutException or OrleansMessageRejectionException => true,
-        _ when e.GetType().Name is "ConnectionFailedException" or "ConnectionAbortedException" or "ClientNotAvailableException" => true,
-        _ => e.InnerException is { } inner && IsSiloLevel(inner),
-    };
 
     private static string OneLine(Exception e) => $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
 

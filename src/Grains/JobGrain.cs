@@ -230,6 +230,24 @@ public sealed partial class JobGrain(
     private async Task RunAsync(bool clearOutput, CancellationToken stop)
     {
         using var scope = logger.BeginJobScope(JobId);
+        try
+        {
+            // Only the first attempt clears an output: the next ones resume what the earlier ones stored.
+            while (!await RunAttemptAsync(clearOutput, stop))
+            {
+                clearOutput = false;
+            }
+        }
+        finally
+        {
+            _run = null;
+            drivenJobs.Remove(JobId);
+        }
+    }
+
+    /// <summary>Runs one attempt of the job; false when a lost silo ended it and the next attempt should start.</summary>
+    private async Task<bool> RunAttemptAsync(bool clearOutput, CancellationToken stop)
+    {
         var spec = State.Spec!;
         State.Attempts.Add(new JobAttempt { Attempt = State.Attempts.Count + 1, StartedUtc = DateTime.UtcNow });
         State.Driver = silo.SiloAddress.ToParsableString();
@@ -246,25 +264,32 @@ public sealed partial class JobGrain(
         {
             // Another activation of this job stored a newer record: it drives the job now, this one steps aside.
             LogSupplanted(JobId, e.Message);
-            _run = null;
             DeactivateOnIdle();
-            return;
         }
         catch (Exception e) when (stop.IsCancellationRequested && !_cancelRequested)
         {
             LogInterrupted(JobId, e.Message);
+        }
+        catch (Exception e) when (!stop.IsCancellationRequested && SiloLoss.Is(e) && InterruptedInARow() + 1 < options.Value.MaxInterruptedAttempts)
+        {
+            // A grain the job called (its statistics' aggregator, a silo's router) was on a silo that died or left
+            // mid-call. Nothing the job stored is lost, so it is not a failure of the job: the next attempt resumes
+            // the stored batches on the silos that are up.
+            var reason = e.Message.ReplaceLineEndings(" ");
+            LogAttemptLostSilo(JobId, State.Attempts.Count, reason);
+            UpdateAttempt(a => a with { Interruption = reason });
+            return false;
         }
         catch (Exception e)
         {
             LogFailed(e, JobId);
             await FinishQuietlyAsync(JobPhase.Failed, e.Message.ReplaceLineEndings(" "));
         }
-        finally
-        {
-            _run = null;
-            drivenJobs.Remove(JobId);
-        }
+
+        return true;
     }
+
+    private int InterruptedInARow() => State.Attempts.Take(State.Attempts.Count - 1).Reverse().TakeWhile(a => a.Interruption is not null).Count();
 
     private async Task RunPipelineAsync(JobSpec spec, bool clearOutput, CancellationToken stop)
     {
@@ -717,6 +742,9 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} interrupted on this silo ({Reason}); it resumes where a silo is up")]
     private partial void LogInterrupted(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: attempt {Attempt} lost a silo it called ({Reason}); the next attempt resumes its stored batches")]
+    private partial void LogAttemptLostSilo(string jobId, int attempt, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: another activation stored a newer record, this one stops ({Reason})")]
     private partial void LogSupplanted(string jobId, string reason);

@@ -24,6 +24,12 @@ public sealed class JobsOptions
     public int MaxBatchAttempts { get; set; } = 5;
 
     /// <summary>
+    /// The job fails when this many attempts in a row were ended by a lost silo (a grain the job called was on a silo
+    /// that died or left). Until then each such attempt starts the next at once, which resumes the stored batches.
+    /// </summary>
+    public int MaxInterruptedAttempts { get; set; } = 3;
+
+    /// <summary>
     /// How long a job waits for any silo to be ready (a model that loads, not shutting down) before it fails
     /// with the silos' reasons.
     /// </summary>
