@@ -16,7 +16,7 @@ namespace Fruits.Grains;
 public sealed class JobOutput(IObjectStore store)
 {
     private const int ManifestsPerWrite = 32;
-    private const int ManifestWritesInFlight = 16;
+    private const int ManifestsInFlight = 16;
     private const int DeletesInFlight = 16;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -256,22 +256,16 @@ public sealed class JobOutput(IObjectStore store)
 
     private Task WriteManifestsAsync(List<(string Key, ReadOnlyMemory<byte> Content)> manifests, IReadOnlyDictionary<string, long> stored, CancellationToken cancellationToken) =>
         manifests.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
-        {
-            var changed = new List<(string Key, ReadOnlyMemory<byte> Content)>(manifests.Count);
-            foreach (var manifest in manifests)
+            // Checked and written in parallel: on S3 each check is a GET. Not synced: every attempt lists and writes
+            // the manifests again before any batch reads one, so a manifest a crash loses or empties is never read.
+            await Parallel.ForEachAsync(manifests, new ParallelOptions { MaxDegreeOfParallelism = ManifestsInFlight, CancellationToken = cancellationToken }, async (manifest, token) =>
             {
                 if (!stored.TryGetValue(manifest.Key, out var size) || size != manifest.Content.Length
-                    || !await HoldsAsync(manifest.Key, manifest.Content, cancellationToken))
+                    || !await HoldsAsync(manifest.Key, manifest.Content, token))
                 {
-                    changed.Add(manifest);
+                    await store.WriteVolatileAsync(manifest.Key, manifest.Content, token);
                 }
-            }
-
-            // Not synced: every attempt lists and writes the manifests again before any batch reads one, so a manifest
-            // a crash loses or empties is never read.
-            await Parallel.ForEachAsync(changed, new ParallelOptions { MaxDegreeOfParallelism = ManifestWritesInFlight, CancellationToken = cancellationToken }, async (manifest, token) =>
-                await store.WriteVolatileAsync(manifest.Key, manifest.Content, token));
-        }, cancellationToken);
+            }), cancellationToken);
 
     /// <summary>Whether <paramref name="key"/> is stored with exactly <paramref name="content"/>; false when it does not read.</summary>
     private async Task<bool> HoldsAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
