@@ -150,10 +150,11 @@ public sealed partial class FeaturizerGrain(
         }
 
         var reused = knownHits.Count + hits.Count;
+        IReadOnlyList<int> unverified = [];
         if (featureStore is { } found && hits.Count > 0)
         {
             // A hit whose segment does not read or verify is featurized after all: the store is never trusted blindly.
-            var unverified = await found.Store.ReadAsync(hits, features, OnnxFeaturizer.FeatureLength);
+            unverified = await found.Store.ReadAsync(hits, features, OnnxFeaturizer.FeatureLength);
             reused -= unverified.Count;
             foreach (var position in unverified)
             {
@@ -206,11 +207,13 @@ public sealed partial class FeaturizerGrain(
         }
 
         var commit = new BatchCommit(images.Count, table.Count, errors.Count, reused);
-        if (featureStore is { } stored && reused == table.Count && table.Count > 0)
+        if (featureStore is { } stored && reused > 0 && table.Count > 0)
         {
-            // Every row's features are already durable in the store: the part points at them instead of holding them.
-            var everyHit = knownHits.Count == 0 ? hits : hits.Count == 0 ? knownHits : [.. knownHits.Concat(hits).OrderBy(h => h.DestinationRow)];
-            await FeatureReferences.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), paths, labels, everyHit, stored.Location, commit);
+            // The reused rows' features are already durable in the store: the part points at them instead of holding
+            // them, and holds only the features this batch computed.
+            var stale = unverified.ToHashSet();
+            var storedHits = knownHits.Concat(hits.Where((_, position) => !stale.Contains(position))).OrderBy(h => h.DestinationRow).ToList();
+            await FeatureReferences.WriteAsync(output, OutputLayout.FeaturesPart(request.BatchIndex), table, storedHits, stored.Location, commit);
         }
         else
         {

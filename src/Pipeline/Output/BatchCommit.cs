@@ -21,12 +21,12 @@ public sealed record BatchCommit(int Listed, int Succeeded, int Failed, int Reus
     public const string SegmentsKey = "fruits.batch.feature_segments";
 
     /// <summary>
-    /// Set when the part holds no features but points at the feature-store namespace here, in <see cref="Segments"/>
-    /// (a batch whose every row was reused); null when the features are in the part.
+    /// Set when the part points at the feature-store namespace here, in <see cref="Segments"/>, for its reused rows
+    /// (and holds the features of the others); null when every row's features are in the part.
     /// </summary>
     public string? FeatureStore { get; init; }
 
-    /// <summary>The segments of <see cref="FeatureStore"/> the part's rows point at; empty when the features are in the part.</summary>
+    /// <summary>The segments of <see cref="FeatureStore"/> the part's reused rows point at; empty when the features are in the part.</summary>
     public IReadOnlyList<string> Segments { get; init; } = [];
 
     /// <summary>Parquet key-value metadata for the part's footer.</summary>
@@ -68,9 +68,9 @@ public sealed record BatchCommit(int Listed, int Succeeded, int Failed, int Reus
             return new BatchCommit(listed, succeeded, failed, reused);
         }
 
-        // A part that points into the store must name where, and every one of its rows must have been reused.
+        // A part that points into the store must name where, and have at least one row reused from it.
         var segments = metadata.TryGetValue(SegmentsKey, out var list) ? list.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
-        return featureStore.Length == 0 || segments.Length == 0 || reused != succeeded
+        return featureStore.Length == 0 || segments.Length == 0 || reused == 0
             ? null
             : new BatchCommit(listed, succeeded, failed, reused) { FeatureStore = featureStore, Segments = segments };
     }

@@ -7,58 +7,73 @@ using Parquet.Serialization;
 namespace Fruits.Pipeline.Reuse;
 
 /// <summary>
-/// The features part of a batch whose every row was found in the feature store: it names the segment row of each
-/// image instead of holding its features, so a rerun over stored images writes a few kilobytes per batch rather than
-/// encoding every feature again. Its footer carries the batch commit, the store's namespace and the segments it
-/// needs; a reader resolves the rows there and checks each against the content hash it recorded.
+/// The features part of a batch whose rows were found in the feature store, all or some: it names the segment row of
+/// each such image instead of holding its features, and holds the features of the images the batch featurized. So a
+/// rerun over stored images writes a few kilobytes per batch rather than encoding every feature again, and a batch
+/// with a few new images among stored ones encodes only theirs. Its footer carries the batch commit, the store's
+/// namespace and the segments it needs; a reader resolves the rows there and checks each against the content hash it
+/// recorded.
 /// </summary>
 public static class FeatureReferences
 {
+    /// <summary>The <c>row</c> of a row whose features the part holds itself.</summary>
+    public const int HeldRow = -1;
+
     private static readonly ParquetSchema Schema = typeof(FeatureReferenceRow).GetParquetSchema(forWriting: true);
 
     /// <summary>
-    /// Writes the part for <paramref name="paths"/> whose features are <paramref name="hits"/> (one per row, by
-    /// destination row) in the namespace at <paramref name="featureStore"/>. <paramref name="commit"/> counts the
-    /// batch; its errors part, if any, must already be written.
+    /// Writes the part for <paramref name="table"/>'s rows: those of <paramref name="hits"/> (by destination row, in row
+    /// order) point at their entries in the namespace at <paramref name="featureStore"/>, the others hold their
+    /// features from the table. <paramref name="commit"/> counts the batch, the hits as its reused rows; its errors
+    /// part, if any, must already be written.
     /// </summary>
     public static async Task WriteAsync(
         IObjectStore output,
         string key,
-        IReadOnlyList<string> paths,
-        IReadOnlyList<string> labels,
+        FeatureTable table,
         IReadOnlyList<FeatureStoreHit> hits,
         StorageLocation featureStore,
         BatchCommit commit,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
-        ArgumentNullException.ThrowIfNull(paths);
-        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(hits);
         ArgumentNullException.ThrowIfNull(featureStore);
         ArgumentNullException.ThrowIfNull(commit);
-        if (paths.Count == 0 || labels.Count != paths.Count || hits.Count != paths.Count || commit.Succeeded != paths.Count || commit.Reused != paths.Count
-            || hits.Select((hit, row) => hit.DestinationRow != row).Any(moved => moved))
+        var rows = table.Count;
+        if (rows == 0 || hits.Count == 0 || commit.Succeeded != rows || commit.Reused != hits.Count
+            || hits.Select((hit, i) => hit.DestinationRow < (i == 0 ? 0 : hits[i - 1].DestinationRow + 1) || hit.DestinationRow >= rows).Any(wrong => wrong))
         {
-            throw new ArgumentException($"a part of {paths.Count} rows needs one stored entry per row, in row order, and a commit of as many reused rows", nameof(hits));
+            throw new ArgumentException($"a part of {rows} rows needs at least one stored entry, each for another row, in row order, and a commit that counts them as reused", nameof(hits));
         }
 
+        var hitOf = new int[rows];
+        Array.Fill(hitOf, -1);
+        for (var i = 0; i < hits.Count; i++)
+        {
+            hitOf[hits[i].DestinationRow] = i;
+        }
+
+        var held = rows - hits.Count;
+        var dimension = table.Dimension;
         var segments = hits.Select(h => h.Entry.SegmentId).Distinct(StringComparer.Ordinal).ToArray();
         var fields = Schema.GetDataFields();
         var metadata = (commit with { FeatureStore = featureStore.Uri, Segments = segments }).ToMetadata();
-        await ParquetParts.WriteColumnsAsync(output, key, Schema, (paths.Count * 400) + 4096, metadata, async group =>
+        await ParquetParts.WriteColumnsAsync(output, key, Schema, (rows * 400) + (held * dimension * sizeof(float)) + 4096, metadata, async group =>
         {
-            await group.WriteAsync(fields[0], paths as IReadOnlyCollection<string> ?? [.. paths], null);
-            await group.WriteAsync(fields[1], labels as IReadOnlyCollection<string> ?? [.. labels], null);
-            await group.WriteAsync(fields[2], hits.Select(h => h.Hash.Hex).ToArray(), null);
-            await group.WriteAsync(fields[3], hits.Select(h => h.Entry.SegmentId).ToArray(), null);
-            await group.WriteAsync<int>(fields[4], hits.Select(h => h.Entry.Row).ToArray().AsMemory(), null, null, cancellationToken);
+            await group.WriteAsync(fields[0], table.Paths as IReadOnlyCollection<string> ?? [.. table.Paths], null);
+            await group.WriteAsync(fields[1], table.Labels as IReadOnlyCollection<string> ?? [.. table.Labels], null);
+            await group.WriteAsync(fields[2], hitOf.Select(h => h < 0 ? "" : hits[h].Hash.Hex).ToArray(), null);
+            await group.WriteAsync(fields[3], hitOf.Select(h => h < 0 ? "" : hits[h].Entry.SegmentId).ToArray(), null);
+            await group.WriteAsync<int>(fields[4], hitOf.Select(h => h < 0 ? HeldRow : hits[h].Entry.Row).ToArray().AsMemory(), null, null, cancellationToken);
+            await WriteHeldAsync(group, fields[5], table, hitOf, held, cancellationToken);
         }, cancellationToken);
     }
 
     /// <summary>
-    /// The rows of an open reference part with their features read from <paramref name="store"/>. Throws a one-line
-    /// <see cref="InvalidDataException"/> when a segment is gone or no longer holds a row's image.
+    /// The rows of an open reference part with their features, read from <paramref name="store"/> or the part. Throws a
+    /// one-line <see cref="InvalidDataException"/> when a segment is gone or no longer holds a row's image.
     /// </summary>
     public static async Task<FeatureTable> ResolveAsync(ParquetReader reader, string key, FeatureStore store, int dimension, CancellationToken cancellationToken = default)
     {
@@ -68,6 +83,8 @@ public static class FeatureReferences
         var paths = new List<string>();
         var labels = new List<string>();
         var hits = new List<FeatureStoreHit>();
+        var heldRows = new List<int>();
+        var heldFeatures = new List<float[]>();
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
             using var group = reader.OpenRowGroupReader(g);
@@ -81,18 +98,33 @@ public static class FeatureReferences
 
             var segmentRows = new int[rows];
             await group.ReadAsync<int>(Field(fields, 4, key), segmentRows.AsMemory(), null, cancellationToken);
+            var held = new List<int>();
             for (var r = 0; r < rows; r++)
             {
-                if (columns[0][r] is not { } path || columns[1][r] is not { } label || ContentHash.Parse(columns[2][r] ?? "") is not { } hash
-                    || columns[3][r] is not { } segment || !FeatureStoreLayout.IsSegmentId(segment))
+                if (columns[0][r] is not { } path || columns[1][r] is not { } label)
                 {
-                    throw new InvalidDataException($"{key}: row {paths.Count} does not name an image and its stored features");
+                    throw new InvalidDataException($"{key}: row {paths.Count} does not name an image");
                 }
 
-                hits.Add(new FeatureStoreHit(hash, new FeatureStoreEntry(segment, segmentRows[r]), paths.Count));
+                if (columns[3][r] is "" && segmentRows[r] == HeldRow)
+                {
+                    held.Add(r);
+                    heldRows.Add(paths.Count);
+                }
+                else if (ContentHash.Parse(columns[2][r] ?? "") is { } hash && columns[3][r] is { } segment && FeatureStoreLayout.IsSegmentId(segment))
+                {
+                    hits.Add(new FeatureStoreHit(hash, new FeatureStoreEntry(segment, segmentRows[r]), paths.Count));
+                }
+                else
+                {
+                    throw new InvalidDataException($"{key}: row {paths.Count} names neither its stored features nor holds them");
+                }
+
                 paths.Add(path);
                 labels.Add(label);
             }
+
+            heldFeatures.Add(held.Count == 0 ? [] : await ReadHeldAsync(group, fields, held, rows, dimension, key, cancellationToken));
         }
 
         var features = new float[paths.Count * dimension];
@@ -101,10 +133,97 @@ public static class FeatureReferences
         {
             var first = hits[missing[0]].Entry.SegmentId;
             throw new InvalidDataException(
-                $"{key}: the features of {missing.Count} of its {hits.Count} images are no longer in the feature store (segment {first} is gone or changed); run the job again to featurize them");
+                $"{key}: the features of {missing.Count} of its {hits.Count} stored images are no longer in the feature store (segment {first} is gone or changed); run the job again to featurize them");
+        }
+
+        var next = 0;
+        foreach (var block in heldFeatures)
+        {
+            for (var i = 0; i < block.Length / Math.Max(1, dimension); i++)
+            {
+                block.AsSpan(i * dimension, dimension).CopyTo(features.AsSpan(heldRows[next++] * dimension, dimension));
+            }
         }
 
         return new FeatureTable(paths, labels, features, dimension);
+    }
+
+    /// <summary>
+    /// The features column: an optional list per row, null for a row that points into the store, and the row's
+    /// features for one the part holds. Only the held rows' values are written.
+    /// </summary>
+    private static async Task WriteHeldAsync(ParquetRowGroupWriter group, DataField field, FeatureTable table, int[] hitOf, int held, CancellationToken cancellationToken)
+    {
+        var dimension = table.Dimension;
+        var levels = (hitOf.Length - held) + (held * dimension);
+        var values = new float[held * dimension];
+        var definition = new int[levels];
+        var repetition = new int[levels];
+        var at = 0;
+        var value = 0;
+        for (var row = 0; row < hitOf.Length; row++)
+        {
+            if (hitOf[row] >= 0)
+            {
+                // A null list: one level, no value.
+                definition[at] = 0;
+                repetition[at++] = 0;
+                continue;
+            }
+
+            table.Row(row).CopyTo(values.AsSpan(value, dimension));
+            value += dimension;
+            definition.AsSpan(at, dimension).Fill(field.MaxDefinitionLevel);
+            repetition.AsSpan(at, dimension).Fill(field.MaxRepetitionLevel);
+            repetition[at] = 0;
+            at += dimension;
+        }
+
+        await group.WriteAllPartsAsync<float>(field, values.AsMemory(), definition.AsMemory(), repetition.AsMemory(), cancellationToken);
+    }
+
+    /// <summary>
+    /// The features of a row group's <paramref name="held"/> rows, end to end; refuses a held row without exactly
+    /// <paramref name="dimension"/> of them, or a row that points into the store and holds any.
+    /// </summary>
+    private static async Task<float[]> ReadHeldAsync(ParquetRowGroupReader group, DataField[] fields, List<int> held, int rows, int dimension, string key, CancellationToken cancellationToken)
+    {
+        var field = fields.FirstOrDefault(f => f.Path.ToString().StartsWith("features", StringComparison.Ordinal))
+            ?? throw new InvalidDataException($"{key}: rows hold their features, but the part has no 'features' column");
+        var levels = FeatureParts.ListValueCount(group, field);
+        var values = new float[levels];
+        var definition = new int[levels];
+        var repetition = new int[levels];
+        await group.ReadRawAsync<float>(field, values.AsMemory(), definition.AsMemory(), repetition.AsMemory(), cancellationToken);
+
+        var counts = new int[rows];
+        var row = -1;
+        for (var i = 0; i < levels; i++)
+        {
+            if (repetition[i] == 0)
+            {
+                row++;
+            }
+
+            if (row < 0 || row >= rows)
+            {
+                throw new InvalidDataException($"{key}: its 'features' column does not hold {rows} rows");
+            }
+
+            if (definition[i] == field.MaxDefinitionLevel)
+            {
+                counts[row]++;
+            }
+        }
+
+        var isHeld = new bool[rows];
+        held.ForEach(r => isHeld[r] = true);
+        if (row != rows - 1 || Enumerable.Range(0, rows).Any(r => counts[r] != (isHeld[r] ? dimension : 0)))
+        {
+            throw new InvalidDataException($"{key}: the features it holds are not {dimension} for each of its {held.Count} featurized rows");
+        }
+
+        return values.AsSpan(0, held.Count * dimension).ToArray();
     }
 
     private static DataField Field(DataField[] fields, int column, string key)
