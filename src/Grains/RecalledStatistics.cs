@@ -35,9 +35,13 @@ public sealed record RecalledStatistics(string Fingerprint, byte[] Moments, Mome
     /// Whether every covered image became a row with the content predicted for it: then these statistics hold exactly
     /// those rows. A batch with a covered image that failed, or that reported no row hashes, breaks it.
     /// </summary>
-    public bool Holds(Func<int, BatchResult?> resultOf, int batches, int batchSize)
+    /// <param name="results">Each batch's result, in batch order; null for a batch not featurized.</param>
+    /// <param name="rows">Each batch's row hashes, unpacked from its result (<see cref="RowsFingerprint.Unpack"/>).</param>
+    public bool Holds(IReadOnlyList<BatchResult?> results, IReadOnlyList<UInt128[]?> rows, int batchSize)
     {
-        ArgumentNullException.ThrowIfNull(resultOf);
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(rows);
+        var batches = results.Count;
         for (var batch = 0; batch < batches; batch++)
         {
             var start = batch * batchSize;
@@ -47,14 +51,14 @@ public sealed record RecalledStatistics(string Fingerprint, byte[] Moments, Mome
                 continue;
             }
 
-            if (resultOf(batch) is not { Failed: 0, RowHashes: { } packed } || RowsFingerprint.Unpack(packed) is not { } rows || rows.Length != count)
+            if (results[batch] is not { Failed: 0 } || rows[batch] is not { } batchRows || batchRows.Length != count)
             {
                 return false;
             }
 
             for (var i = 0; i < count; i++)
             {
-                if (Covered[start + i] && rows[i] != Listed[start + i])
+                if (Covered[start + i] && batchRows[i] != Listed[start + i])
                 {
                     return false;
                 }

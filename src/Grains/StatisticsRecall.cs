@@ -111,9 +111,10 @@ public sealed partial class StatisticsRecall(FeatureStoreCache featureStores, St
         ArgumentNullException.ThrowIfNull(results);
         ArgumentNullException.ThrowIfNull(compute);
         ArgumentNullException.ThrowIfNull(output);
-        var rows = rowsKnown ? results.Select(r => r?.RowHashes is { } packed ? RowsFingerprint.Unpack(packed) : null).ToList() : null;
+        var unpacked = results.Select(r => r?.RowHashes is { } packed ? RowsFingerprint.Unpack(packed) : null).ToList();
+        var rows = rowsKnown ? unpacked : null;
         var fingerprint = rows is null ? null : RowsFingerprint.Of([.. rows.Select(r => r is null ? null : RowsFingerprint.OfBatch(r))]);
-        var holds = recalled is not null && recalled.Holds(b => results[b], results.Count, batchSize);
+        var holds = recalled is not null && recalled.Holds(results, unpacked, batchSize);
         if (recalled is { Exact: true } known && holds && known.Fingerprint == fingerprint)
         {
             await output.WriteAsync(OutputLayout.Moments, known.Moments, cancellationToken);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Storage;
 using Parquet;
@@ -42,17 +43,22 @@ public static class FeatureReferences
         ArgumentNullException.ThrowIfNull(featureStore);
         ArgumentNullException.ThrowIfNull(commit);
         var rows = table.Count;
-        if (rows == 0 || hits.Count == 0 || commit.Succeeded != rows || commit.Reused != hits.Count
-            || hits.Select((hit, i) => hit.DestinationRow < (i == 0 ? 0 : hits[i - 1].DestinationRow + 1) || hit.DestinationRow >= rows).Any(wrong => wrong))
-        {
-            throw new ArgumentException($"a part of {rows} rows needs at least one stored entry, each for another row, in row order, and a commit that counts them as reused", nameof(hits));
-        }
-
         var hitOf = new int[rows];
         Array.Fill(hitOf, -1);
-        for (var i = 0; i < hits.Count; i++)
+        var inOrder = true;
+        for (var i = 0; i < hits.Count && inOrder; i++)
         {
-            hitOf[hits[i].DestinationRow] = i;
+            var row = hits[i].DestinationRow;
+            inOrder = row < rows && (i == 0 ? row >= 0 : row > hits[i - 1].DestinationRow);
+            if (inOrder)
+            {
+                hitOf[row] = i;
+            }
+        }
+
+        if (rows == 0 || hits.Count == 0 || !inOrder || commit.Succeeded != rows || commit.Reused != hits.Count)
+        {
+            throw new ArgumentException($"a part of {rows} rows needs at least one stored entry, each for another row, in row order, and a commit that counts them as reused", nameof(hits));
         }
 
         var held = rows - hits.Count;
@@ -84,7 +90,7 @@ public static class FeatureReferences
         var labels = new List<string>();
         var hits = new List<FeatureStoreHit>();
         var heldRows = new List<int>();
-        var heldFeatures = new List<float[]>();
+        var heldFeatures = new List<float>();
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
             using var group = reader.OpenRowGroupReader(g);
@@ -124,7 +130,10 @@ public static class FeatureReferences
                 labels.Add(label);
             }
 
-            heldFeatures.Add(held.Count == 0 ? [] : await ReadHeldAsync(group, fields, held, rows, dimension, key, cancellationToken));
+            if (held.Count > 0)
+            {
+                heldFeatures.AddRange(await ReadHeldAsync(group, fields, held, rows, dimension, key, cancellationToken));
+            }
         }
 
         var features = new float[paths.Count * dimension];
@@ -136,13 +145,10 @@ public static class FeatureReferences
                 $"{key}: the features of {missing.Count} of its {hits.Count} stored images are no longer in the feature store (segment {first} is gone or changed); run the job again to featurize them");
         }
 
-        var next = 0;
-        foreach (var block in heldFeatures)
+        var heldValues = CollectionsMarshal.AsSpan(heldFeatures);
+        for (var i = 0; i < heldRows.Count; i++)
         {
-            for (var i = 0; i < block.Length / Math.Max(1, dimension); i++)
-            {
-                block.AsSpan(i * dimension, dimension).CopyTo(features.AsSpan(heldRows[next++] * dimension, dimension));
-            }
+            heldValues.Slice(i * dimension, dimension).CopyTo(features.AsSpan(heldRows[i] * dimension, dimension));
         }
 
         return new FeatureTable(paths, labels, features, dimension);

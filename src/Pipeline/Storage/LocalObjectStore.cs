@@ -185,38 +185,22 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
         return Task.FromResult<StoredObject?>(file.Exists ? Describe(key, file) : null);
     }
 
-    public async Task WriteAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public Task WriteAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        WriteAsync(key, content, sync: true, cancellationToken);
+
+    /// <summary>A temporary file renamed over the key, as <see cref="WriteAsync"/> writes, with neither synced.</summary>
+    public Task WriteVolatileAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        WriteAsync(key, content, sync: false, cancellationToken);
+
+    private async Task WriteAsync(string key, ReadOnlyMemory<byte> content, bool sync, CancellationToken cancellationToken)
     {
         var path = DescribeKey(key);
         try
         {
             var folder = Path.GetDirectoryName(path)!;
             Directory.CreateDirectory(folder);
-            MoveIntoPlace(await WriteTemporaryAsync("write", content, cancellationToken), path, folder);
-        }
-        catch (Exception e) when (Translate(e, "write") is { } translated)
-        {
-            throw Located(translated, key);
-        }
-    }
-
-    /// <summary>A temporary file renamed over the key, as <see cref="WriteAsync"/> writes, with neither synced.</summary>
-    public async Task WriteVolatileAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
-    {
-        var path = DescribeKey(key);
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temporary = await WriteTemporaryAsync("write", (stream, token) => stream.WriteAsync(content, token).AsTask(), bufferSize: 0, sync: false, cancellationToken);
-            try
-            {
-                File.Move(temporary, path, overwrite: true);
-            }
-            catch
-            {
-                File.Delete(temporary);
-                throw;
-            }
+            var temporary = await WriteTemporaryAsync("write", content, sync, cancellationToken);
+            MoveIntoPlace(temporary, path, sync ? folder : null);
         }
         catch (Exception e) when (Translate(e, "write") is { } translated)
         {
@@ -248,7 +232,7 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
                     produced = e;
                     throw;
                 }
-            }, StreamingBufferBytes, cancellationToken);
+            }, StreamingBufferBytes, sync: true, cancellationToken);
             MoveIntoPlace(temporary, path, folder);
         }
         catch (Exception e) when (!ReferenceEquals(e, produced) && Translate(e, "write") is { } translated)
@@ -258,7 +242,8 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
     }
 
     /// <summary>Renames a synced temporary file over the key's file and syncs the folder, so the rename itself is durable.</summary>
-    private static void MoveIntoPlace(string temporary, string path, string folder)
+    /// <param name="syncFolder">The folder whose entry to sync after the rename; null to leave it unsynced.</param>
+    private static void MoveIntoPlace(string temporary, string path, string? syncFolder)
     {
         try
         {
@@ -270,7 +255,10 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
             throw;
         }
 
-        UnixFileSystem.FsyncDirectory(folder);
+        if (syncFolder is not null)
+        {
+            UnixFileSystem.FsyncDirectory(syncFolder);
+        }
     }
 
     /// <remarks>
@@ -289,7 +277,7 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
             // A second attempt covers a temporary file removed by a clean-up between its write and the link.
             for (var attempt = 0; UnixFileSystem.IsSupported && attempt < 2; attempt++)
             {
-                var temporary = await WriteTemporaryAsync("create", content, cancellationToken);
+                var temporary = await WriteTemporaryAsync("create", content, sync: true, cancellationToken);
                 try
                 {
                     var error = UnixFileSystem.TryLink(temporary, path);
@@ -419,7 +407,7 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
         try
         {
             Directory.CreateDirectory(_root);
-            File.Delete(await WriteTemporaryAsync("probe", new byte[] { 1 }, cancellationToken));
+            File.Delete(await WriteTemporaryAsync("probe", new byte[] { 1 }, sync: true, cancellationToken));
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
@@ -438,11 +426,8 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
             && !name.AsSpan(dash + 1, 32).ContainsAnyExcept("0123456789abcdef");
     }
 
-    private Task<string> WriteTemporaryAsync(string kind, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
-        WriteTemporaryAsync(kind, (stream, token) => stream.WriteAsync(content, token).AsTask(), bufferSize: 0, cancellationToken);
-
-    private async Task<string> WriteTemporaryAsync(string kind, Func<Stream, CancellationToken, Task> write, int bufferSize, CancellationToken cancellationToken) =>
-        await WriteTemporaryAsync(kind, write, bufferSize, sync: true, cancellationToken);
+    private Task<string> WriteTemporaryAsync(string kind, ReadOnlyMemory<byte> content, bool sync, CancellationToken cancellationToken) =>
+        WriteTemporaryAsync(kind, (stream, token) => stream.WriteAsync(content, token).AsTask(), bufferSize: 0, sync, cancellationToken);
 
     private async Task<string> WriteTemporaryAsync(string kind, Func<Stream, CancellationToken, Task> write, int bufferSize, bool sync, CancellationToken cancellationToken)
     {
