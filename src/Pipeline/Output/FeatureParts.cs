@@ -11,13 +11,14 @@ namespace Fruits.Pipeline.Output;
 /// Reads and writes features parts and final parts column by column. The schemas are exactly those of
 /// <see cref="FeatureRow"/> and <see cref="OutputRow"/>, but the list columns move as one flat float block
 /// instead of a float[] per row: the row-object serializer spent about 30 ms per 64-row part, which made
-/// projection the second-largest phase of a job. Final parts are written by <see cref="ProjectedPartWriter"/>, and a
-/// features column is read by <see cref="FloatListColumnChunk"/> where its layout allows.
+/// projection the second-largest phase of a job. Work parts are written by <see cref="PlainParquetWriter"/>, final
+/// parts by <see cref="ProjectedPartWriter"/> over it, and a features column is read by
+/// <see cref="FloatListColumnChunk"/> where its layout allows.
 /// </summary>
 public static class FeatureParts
 {
-    private static readonly ParquetSchema FeatureSchema = typeof(FeatureRow).GetParquetSchema(forWriting: true);
-    private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.Snappy };
+    /// <summary>A work part's columns: those of <see cref="FeatureRow"/>.</summary>
+    private static readonly PlainColumn[] FeatureColumns = [new("path", PlainColumnKind.String), new("label", PlainColumnKind.String), new("features", PlainColumnKind.FloatList)];
 
     public static Task WriteAsync(IObjectStore store, string key, FeatureTable table, CancellationToken cancellationToken = default) =>
         WriteFeaturesAsync(store, key, table, null, cancellationToken);
@@ -271,25 +272,15 @@ public static class FeatureParts
         }, cancellationToken);
     }
 
-    private static async Task WriteFeaturesAsync(IObjectStore store, string key, FeatureTable table, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
+    private static Task WriteFeaturesAsync(IObjectStore store, string key, FeatureTable table, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
-        var fields = FeatureSchema.GetDataFields();
-        using var buffer = new MemoryStream();
-        await using (var writer = await ParquetWriter.CreateAsync(FeatureSchema, buffer, Options, cancellationToken: cancellationToken))
+        return ParquetParts.WritePlainAsync(store, key, FeatureColumns, (table.Count * table.Dimension * sizeof(float)) + (table.Count * 200) + 4096, metadata, async writer =>
         {
-            if (metadata is not null)
-            {
-                writer.CustomMetadata = metadata;
-            }
-
-            using var group = writer.CreateRowGroup();
-            await group.WriteAsync(fields[0], table.Paths as IReadOnlyCollection<string> ?? [.. table.Paths], null);
-            await group.WriteAsync(fields[1], table.Labels as IReadOnlyCollection<string> ?? [.. table.Labels], null);
-            await WriteListAsync(group, fields[2], table.Features, table.Count, table.Dimension, cancellationToken);
-        }
-
-        await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+            await writer.WriteStringsAsync(table.Paths, cancellationToken);
+            await writer.WriteStringsAsync(table.Labels, cancellationToken);
+            await writer.WriteFloatListsAsync(table.Features.AsMemory(0, table.Count * table.Dimension), table.Count, table.Dimension, cancellationToken);
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -346,30 +337,6 @@ public static class FeatureParts
         {
             _paths.Clear();
             _labels.Clear();
-        }
-    }
-
-    /// <summary>A required list of required floats: every value is defined, and each row starts a new list (repetition 0).</summary>
-    internal static async Task WriteListAsync(ParquetRowGroupWriter group, DataField field, float[] block, int rows, int width, CancellationToken cancellationToken)
-    {
-        var values = rows * width;
-        var levels = ArrayPool<int>.Shared.Rent(values * 2);
-        try
-        {
-            var definition = levels.AsMemory(0, values);
-            var repetition = levels.AsMemory(values, values);
-            definition.Span.Fill(field.MaxDefinitionLevel);
-            repetition.Span.Fill(field.MaxRepetitionLevel);
-            for (var r = 0; r < rows; r++)
-            {
-                repetition.Span[r * width] = 0;
-            }
-
-            await group.WriteAllPartsAsync<float>(field, block.AsMemory(0, values), definition, repetition, cancellationToken);
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(levels);
         }
     }
 

@@ -48,6 +48,27 @@ public static class ParquetParts
         await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
     }
 
+    /// <summary>
+    /// A part of <paramref name="columns"/> that <paramref name="writeColumns"/> writes through a
+    /// <see cref="PlainParquetWriter"/>, with <paramref name="metadata"/> in its footer, built in memory
+    /// (<paramref name="capacity"/> bytes to start) and put in place whole.
+    /// </summary>
+    internal static async Task WritePlainAsync(
+        IObjectStore store,
+        string key,
+        IReadOnlyList<PlainColumn> columns,
+        int capacity,
+        IReadOnlyDictionary<string, string>? metadata,
+        Func<PlainParquetWriter, Task> writeColumns,
+        CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream(capacity);
+        var writer = new PlainParquetWriter(buffer, columns, metadata);
+        await writeColumns(writer);
+        await writer.CompleteAsync(cancellationToken);
+        await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+    }
+
     public static async Task<IList<T>> ReadAsync<T>(IObjectStore store, string key, CancellationToken cancellationToken = default)
         where T : class, new()
     {

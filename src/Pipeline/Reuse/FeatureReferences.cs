@@ -22,6 +22,17 @@ public static class FeatureReferences
 
     private static readonly ParquetSchema Schema = typeof(FeatureReferenceRow).GetParquetSchema(forWriting: true);
 
+    /// <summary>A part's columns: those of <see cref="FeatureReferenceRow"/>.</summary>
+    private static readonly PlainColumn[] Columns =
+    [
+        new("path", PlainColumnKind.String),
+        new("label", PlainColumnKind.String),
+        new("sha256", PlainColumnKind.String),
+        new("segment", PlainColumnKind.String),
+        new("row", PlainColumnKind.Int32),
+        new("features", PlainColumnKind.OptionalFloatList),
+    ];
+
     /// <summary>
     /// Writes the part for <paramref name="table"/>'s rows: those of <paramref name="hits"/> (by destination row, in row
     /// order) point at their entries in the namespace at <paramref name="featureStore"/>, the others hold their
@@ -64,16 +75,27 @@ public static class FeatureReferences
         var held = rows - hits.Count;
         var dimension = table.Dimension;
         var segments = hits.Select(h => h.Entry.SegmentId).Distinct(StringComparer.Ordinal).ToArray();
-        var fields = Schema.GetDataFields();
         var metadata = (commit with { FeatureStore = featureStore.Uri, Segments = segments }).ToMetadata();
-        await ParquetParts.WriteColumnsAsync(output, key, Schema, (rows * 400) + (held * dimension * sizeof(float)) + 4096, metadata, async group =>
+        var present = hitOf.Select(h => h < 0).ToArray();
+        var heldFeatures = new float[held * dimension];
+        var value = 0;
+        for (var row = 0; row < rows; row++)
         {
-            await group.WriteAsync(fields[0], table.Paths as IReadOnlyCollection<string> ?? [.. table.Paths], null);
-            await group.WriteAsync(fields[1], table.Labels as IReadOnlyCollection<string> ?? [.. table.Labels], null);
-            await group.WriteAsync(fields[2], hitOf.Select(h => h < 0 ? "" : hits[h].Hash.Hex).ToArray(), null);
-            await group.WriteAsync(fields[3], hitOf.Select(h => h < 0 ? "" : hits[h].Entry.SegmentId).ToArray(), null);
-            await group.WriteAsync<int>(fields[4], hitOf.Select(h => h < 0 ? HeldRow : hits[h].Entry.Row).ToArray().AsMemory(), null, null, cancellationToken);
-            await WriteHeldAsync(group, fields[5], table, hitOf, held, cancellationToken);
+            if (present[row])
+            {
+                table.Row(row).CopyTo(heldFeatures.AsSpan(value, dimension));
+                value += dimension;
+            }
+        }
+
+        await ParquetParts.WritePlainAsync(output, key, Columns, (rows * 400) + (held * dimension * sizeof(float)) + 4096, metadata, async writer =>
+        {
+            await writer.WriteStringsAsync(table.Paths, cancellationToken);
+            await writer.WriteStringsAsync(table.Labels, cancellationToken);
+            await writer.WriteStringsAsync([.. hitOf.Select(h => h < 0 ? "" : hits[h].Hash.Hex)], cancellationToken);
+            await writer.WriteStringsAsync([.. hitOf.Select(h => h < 0 ? "" : hits[h].Entry.SegmentId)], cancellationToken);
+            await writer.WriteInt32sAsync(hitOf.Select(h => h < 0 ? HeldRow : hits[h].Entry.Row).ToArray(), cancellationToken);
+            await writer.WriteOptionalFloatListsAsync(heldFeatures, present, dimension, cancellationToken);
         }, cancellationToken);
     }
 
@@ -152,40 +174,6 @@ public static class FeatureReferences
         }
 
         return new FeatureTable(paths, labels, features, dimension);
-    }
-
-    /// <summary>
-    /// The features column: an optional list per row, null for a row that points into the store, and the row's
-    /// features for one the part holds. Only the held rows' values are written.
-    /// </summary>
-    private static async Task WriteHeldAsync(ParquetRowGroupWriter group, DataField field, FeatureTable table, int[] hitOf, int held, CancellationToken cancellationToken)
-    {
-        var dimension = table.Dimension;
-        var levels = (hitOf.Length - held) + (held * dimension);
-        var values = new float[held * dimension];
-        var definition = new int[levels];
-        var repetition = new int[levels];
-        var at = 0;
-        var value = 0;
-        for (var row = 0; row < hitOf.Length; row++)
-        {
-            if (hitOf[row] >= 0)
-            {
-                // A null list: one level, no value.
-                definition[at] = 0;
-                repetition[at++] = 0;
-                continue;
-            }
-
-            table.Row(row).CopyTo(values.AsSpan(value, dimension));
-            value += dimension;
-            definition.AsSpan(at, dimension).Fill(field.MaxDefinitionLevel);
-            repetition.AsSpan(at, dimension).Fill(field.MaxRepetitionLevel);
-            repetition[at] = 0;
-            at += dimension;
-        }
-
-        await group.WriteAllPartsAsync<float>(field, values.AsMemory(), definition.AsMemory(), repetition.AsMemory(), cancellationToken);
     }
 
     /// <summary>

@@ -5,8 +5,6 @@ using System.Text;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Storage;
 using Parquet;
-using Parquet.Schema;
-using Parquet.Serialization;
 
 namespace Fruits.Pipeline.Reuse;
 
@@ -26,8 +24,12 @@ public sealed class FeatureStore(IObjectStore store)
 
     /// <summary>A refresh that read this many merged files merges them into one, so that their number stays small.</summary>
     private const int MergeAfterMergedFiles = 4;
-    private static readonly ParquetSchema SegmentSchema = typeof(FeatureStoreRow).GetParquetSchema(forWriting: true);
-    private static readonly ParquetSchema IndexSchema = typeof(FeatureStoreIndexRow).GetParquetSchema(forWriting: true);
+
+    /// <summary>A segment's columns: those of <see cref="FeatureStoreRow"/>.</summary>
+    private static readonly PlainColumn[] SegmentColumns = [new("sha256", PlainColumnKind.String), new("features", PlainColumnKind.FloatList)];
+
+    /// <summary>An index file's columns: those of <see cref="FeatureStoreIndexRow"/>.</summary>
+    private static readonly PlainColumn[] IndexColumns = [new("sha256", PlainColumnKind.String), new("row", PlainColumnKind.Int32), new("image_version", PlainColumnKind.OptionalString)];
 
     public IObjectStore Store => store;
 
@@ -175,24 +177,22 @@ public sealed class FeatureStore(IObjectStore store)
         }
 
         var id = SegmentId(hashes);
-        var fields = SegmentSchema.GetDataFields();
         var hexes = hashes.Select(h => h.Hex).ToArray();
 
         // Sized for the features at once: a segment is a few hundred kilobytes, and growing the buffer by doubling
         // would copy and discard most of that again, on the featurizer's cores, once per batch.
-        await ParquetParts.WriteColumnsAsync(store, FeatureStoreLayout.Segment(id), SegmentSchema, checked((hashes.Count * dimension * sizeof(float)) + (hashes.Count * 80) + 4096), null, async group =>
+        await ParquetParts.WritePlainAsync(store, FeatureStoreLayout.Segment(id), SegmentColumns, checked((hashes.Count * dimension * sizeof(float)) + (hashes.Count * 80) + 4096), null, async writer =>
         {
-            await group.WriteAsync(fields[0], hexes, null);
-            await FeatureParts.WriteListAsync(group, fields[1], features, hashes.Count, dimension, cancellationToken);
+            await writer.WriteStringsAsync(hexes, cancellationToken);
+            await writer.WriteFloatListsAsync(features.AsMemory(0, hashes.Count * dimension), hashes.Count, dimension, cancellationToken);
         }, cancellationToken);
 
         // Only now may anyone find these entries. Written column by column, as it is read.
-        var indexFields = IndexSchema.GetDataFields();
-        await ParquetParts.WriteColumnsAsync(store, FeatureStoreLayout.Index(id), IndexSchema, (hashes.Count * 80) + 4096, null, async group =>
+        await ParquetParts.WritePlainAsync(store, FeatureStoreLayout.Index(id), IndexColumns, (hashes.Count * 80) + 4096, null, async writer =>
         {
-            await group.WriteAsync(indexFields[0], hexes, null);
-            await group.WriteAsync<int>(indexFields[1], Enumerable.Range(0, hashes.Count).ToArray().AsMemory(), null, null, cancellationToken);
-            await group.WriteAsync(indexFields[2], Enumerable.Range(0, hashes.Count).Select(r => versions?[r] is { } v ? ImageVersionKey.Format(v) : null).ToArray(), null);
+            await writer.WriteStringsAsync(hexes, cancellationToken);
+            await writer.WriteInt32sAsync(Enumerable.Range(0, hashes.Count).ToArray(), cancellationToken);
+            await writer.WriteOptionalStringsAsync([.. Enumerable.Range(0, hashes.Count).Select(r => versions?[r] is { } v ? ImageVersionKey.Format(v) : null)], cancellationToken);
         }, cancellationToken);
 
         index?.AddSegment(id, hashes, versions);
