@@ -17,8 +17,8 @@ namespace Fruits.Bench;
 /// jobs runs closer together in time. The jobs of a few seconds (the warm rerun, the 1,000 new images alone and with
 /// the input, the refit) each move by a tenth with whatever else the machine does at that moment; each runs several
 /// times (<see cref="WarmReruns"/>, <see cref="Repeats"/>) and its median stands for it.
-/// The full-input jobs run over one folder of links to the input, and the 1,000 new images arrive in that folder's
-/// label folders, as new photos do: the images already there keep their paths, so the store finds them by their listed
+/// The full-input jobs run over one copy of the input, and the 1,000 new images arrive in that folder's label folders,
+/// as new photos do: the images already there keep their paths, so the store finds them by their listed
 /// version without reading them, in the warm reruns and in the job with the new images alike.
 /// </remarks>
 public static class ReuseBenchmarks
@@ -42,26 +42,30 @@ public static class ReuseBenchmarks
             await File.WriteAllBytesAsync(target, [.. await File.ReadAllBytesAsync(file, cancellationToken), .. BitConverter.GetBytes(i)], cancellationToken);
         }
 
-        // The folder every full-input job reads: the input through links, into whose label folders the new images come
-        // (as links too) for the one job that has them, and go again after it.
+        // The folder every full-input job reads: a copy of the input, into whose label folders the new images are
+        // copied for the jobs that have them, and go again after them. A copy, not links to the input: listing a
+        // folder of links resolves each link, a cost no real folder of photos has, and a large share of what a warm
+        // rerun spends listing.
         var photos = Path.Combine(work, "photos");
         foreach (var file in files)
         {
             var target = Path.Combine(photos, Path.GetRelativePath(input, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.CreateSymbolicLink(target, file);
+            File.Copy(file, target);
         }
 
         var arrivals = Directory.GetFiles(fresh, "*.jpg", SearchOption.AllDirectories).Select(f => (From: f, To: Path.Combine(photos, Path.GetRelativePath(fresh, f)))).ToList();
 
-        // A third of the input (every third image), through links, for the store-cost rounds.
+        // A third of the input (every third image), copied too, for the store-cost rounds.
         var third = Path.Combine(work, "input-third");
         foreach (var file in files.Where((_, i) => i % 3 == 0))
         {
             var target = Path.Combine(third, Path.GetRelativePath(input, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.CreateSymbolicLink(target, file);
+            File.Copy(file, target);
         }
+
+        await SyncAsync(cancellationToken);
 
         // The full input off, on, then everything measured against the cold reference, then off again: the reference is
         // the mean of both "off" jobs, which bracket in time the warm jobs and the refit compared with it, so drift over
@@ -87,7 +91,7 @@ public static class ReuseBenchmarks
         foreach (var (from, to) in arrivals)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-            File.CreateSymbolicLink(to, from);
+            File.Copy(from, to);
         }
 
         // Each job with the new images gets a copy of the store as the warm reruns left it: the first would otherwise
@@ -97,6 +101,7 @@ public static class ReuseBenchmarks
         {
             var copy = Path.Combine(work, $"feature-store-grown-{i}");
             CopyDirectory(store, copy);
+            await SyncAsync(cancellationToken);
             plusNewRuns.Add(await JobAsync($"input + {arrivals.Count:N0} new, warm ({i})", photos, Path.Combine(work, "reuse-grown"), ["--feature-store", copy], print, cancellationToken));
             Directory.Delete(copy, recursive: true);
         }
@@ -158,10 +163,6 @@ public static class ReuseBenchmarks
 
     private static ReuseJob Median(List<ReuseJob> jobs) => jobs.OrderBy(j => j.Total).ElementAt(jobs.Count / 2);
 
-    /// <summary>
-    /// Copies a folder and syncs each file: the job that runs next must not pay for writing back a hundred megabytes
-    /// of copy, which it would in its own syncs.
-    /// </summary>
     private static void CopyDirectory(string from, string to)
     {
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
@@ -169,8 +170,27 @@ public static class ReuseBenchmarks
             var target = Path.Combine(to, Path.GetRelativePath(from, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
-            using var copy = new FileStream(target, FileMode.Open, FileAccess.ReadWrite);
-            copy.Flush(flushToDisk: true);
+        }
+    }
+
+    /// <summary>
+    /// Writes back what the copies left in the page cache (`sync`), so that the job that runs next does not pay for
+    /// writing back a hundred megabytes of copy in its own syncs. Where there is no `sync`, the copies settle by
+    /// themselves, a little more slowly.
+    /// </summary>
+    private static async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var sync = Process.Start(new ProcessStartInfo("sync") { UseShellExecute = false });
+            if (sync is not null)
+            {
+                await sync.WaitForExitAsync(cancellationToken);
+            }
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No sync command on this machine.
         }
     }
 
