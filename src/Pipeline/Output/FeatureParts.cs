@@ -277,6 +277,12 @@ public static class FeatureParts
         ArgumentNullException.ThrowIfNull(table);
         return ParquetParts.WritePlainAsync(store, key, FeatureColumns, (table.Count * table.Dimension * sizeof(float)) + (table.Count * 200) + 4096, metadata, async writer =>
         {
+            // A batch whose every image failed: its part is a footer with its commit and no row group.
+            if (table.Count == 0)
+            {
+                return;
+            }
+
             await writer.WriteStringsAsync(table.Paths, cancellationToken);
             await writer.WriteStringsAsync(table.Labels, cancellationToken);
             await writer.WriteFloatListsAsync(table.Features.AsMemory(0, table.Count * table.Dimension), table.Count, table.Dimension, cancellationToken);

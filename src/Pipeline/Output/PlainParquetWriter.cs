@@ -16,7 +16,7 @@ namespace Fruits.Pipeline.Output;
 /// </summary>
 /// <remarks>
 /// Columns are written in the order <paramref name="columns"/> declares them, each row group all of them, with the
-/// same number of rows; required strings carry their minimum and maximum, so a reader that filters on them skips the
+/// same number of rows, at least one; required strings carry their minimum and maximum, so a reader that filters on them skips the
 /// row groups that cannot hold a value.
 /// </remarks>
 public sealed class PlainParquetWriter(Stream destination, IReadOnlyList<PlainColumn> columns, IReadOnlyDictionary<string, string>? metadata = null)
@@ -198,6 +198,8 @@ public sealed class PlainParquetWriter(Stream destination, IReadOnlyList<PlainCo
     /// <summary>The entry of the column to write next, which must be of <paramref name="kind"/>; starts a row group when it is the first.</summary>
     private ColumnEntry Next(PlainColumnKind kind, int rows)
     {
+        // A file of no rows has no row group: a list column of no rows would have no page for its chunk to point at.
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         var declared = columns[_current.Count];
         if (declared.Kind != kind)
         {

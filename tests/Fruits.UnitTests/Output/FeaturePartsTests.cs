@@ -119,12 +119,16 @@ public sealed class FeaturePartsTests : IDisposable
         Assert.Equal(components.AsSpan(1032 * k, k).ToArray(), serialized[1032].PcaFeatures);
     }
 
+    /// <summary>The part of a batch whose every image failed: no row, its commit in the footer, readable by DuckDB too.</summary>
     [Fact]
     public async Task Empty_part_round_trips()
     {
-        await FeatureParts.WriteAsync(_store, "empty.parquet", new FeatureTable([], [], [], Dimension));
-        var back = await FeatureParts.ReadAsync(_store, "empty.parquet");
+        await FeatureParts.WriteAsync(_store, "empty.parquet", new FeatureTable([], [], [], Dimension), new BatchCommit(3, 0, 3, 0));
+        var (back, commit) = await FeatureParts.ReadWithCommitAsync(_store, "empty.parquet");
         Assert.Equal(0, back.Count);
+        Assert.Equal((3, 0, 3), (commit!.Listed, commit.Succeeded, commit.Failed));
+        using var db = new DuckDb();
+        Assert.Equal(0, db.Scalar<int>($"SELECT count(*) FROM read_parquet({DuckDb.Quote(_directory.Combine("empty.parquet"))})"));
     }
 
     [Fact]

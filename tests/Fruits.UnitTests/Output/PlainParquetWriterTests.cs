@@ -87,6 +87,7 @@ public sealed class PlainParquetWriterTests : IDisposable
         using var stream = new MemoryStream();
         var writer = new PlainParquetWriter(stream, Columns);
         await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteInt32sAsync(new[] { 1 }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => writer.WriteStringsAsync([]));
 
         await writer.WriteStringsAsync(["a", "b"]);
         await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteOptionalStringsAsync(["a"]));
