@@ -299,22 +299,16 @@ public sealed class PlainParquetWriter(Stream destination, IReadOnlyList<PlainCo
     /// <summary>Bytes the definition levels of <paramref name="rows"/> optional values take at most: a run of at most 6 bytes each.</summary>
     private static int LevelsSize(int rows) => sizeof(int) + (6 * rows);
 
-    /// <summary>Definition levels, bit width 1, as RLE runs of equal levels; returns the bytes written.</summary>
+    /// <summary>Definition levels, bit width 1 (1 where a row has a value), length-prefixed; returns the bytes written.</summary>
     private static int WriteDefinitionLevels(byte[] page, bool[] present)
     {
-        var at = sizeof(int);
-        for (var start = 0; start < present.Length;)
+        var levels = new LevelRuns(page, sizeof(int));
+        foreach (var row in present)
         {
-            var end = start + 1;
-            while (end < present.Length && present[end] == present[start])
-            {
-                end++;
-            }
-
-            at += Run(page.AsSpan(at), end - start, present[start] ? (byte)1 : (byte)0);
-            start = end;
+            levels.Add(row ? (byte)1 : (byte)0, 1);
         }
 
+        var at = levels.End();
         BinaryPrimitives.WriteInt32LittleEndian(page, at - sizeof(int));
         return at;
     }
@@ -324,29 +318,23 @@ public sealed class PlainParquetWriter(Stream destination, IReadOnlyList<PlainCo
 
     private static int BuildListPage(byte[] page, ReadOnlySpan<float> values, int rows, int width)
     {
-        // Repetition levels, bit width 1, as RLE runs: each row a run of one 0, then a run of width - 1 ones.
-        var at = sizeof(int);
-        if (width == 1)
+        // Repetition levels, bit width 1: each row a 0, then width - 1 ones.
+        var repetition = new LevelRuns(page, sizeof(int));
+        for (var r = 0; r < rows; r++)
         {
-            at += Run(page.AsSpan(at), rows, 0);
-        }
-        else
-        {
-            for (var r = 0; r < rows; r++)
-            {
-                at += Run(page.AsSpan(at), 1, 0);
-                at += Run(page.AsSpan(at), width - 1, 1);
-            }
+            repetition.Add(0, 1);
+            repetition.Add(1, width - 1);
         }
 
+        var at = repetition.End();
         BinaryPrimitives.WriteInt32LittleEndian(page, at - sizeof(int));
 
         // Definition levels, bit width 1: one run of ones, as every list and every value is present.
         var definitionStart = at;
-        at += sizeof(int);
-        at += Run(page.AsSpan(at), rows * width, 1);
+        var definition = new LevelRuns(page, at + sizeof(int));
+        definition.Add(1, rows * width);
+        at = definition.End();
         BinaryPrimitives.WriteInt32LittleEndian(page.AsSpan(definitionStart), at - definitionStart - sizeof(int));
-
         return at + CopyFloats(values, page.AsSpan(at));
     }
 
