@@ -50,7 +50,7 @@ public static class ParquetParts
 
     /// <summary>
     /// A part of <paramref name="columns"/> that <paramref name="writeColumns"/> writes through a
-    /// <see cref="PlainParquetWriter"/>, with <paramref name="metadata"/> in its footer, built in memory
+    /// <see cref="PlainParquetWriter"/>, with <paramref name="metadata"/> in its footer, built in a pooled buffer
     /// (<paramref name="capacity"/> bytes to start) and put in place whole.
     /// </summary>
     internal static async Task WritePlainAsync(
@@ -62,11 +62,11 @@ public static class ParquetParts
         Func<PlainParquetWriter, Task> writeColumns,
         CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream(capacity);
+        await using var buffer = new PooledBufferStream(capacity);
         var writer = new PlainParquetWriter(buffer, columns, metadata);
         await writeColumns(writer);
         await writer.CompleteAsync(cancellationToken);
-        await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+        await store.WriteAsync(key, buffer.Written, cancellationToken);
     }
 
     public static async Task<IList<T>> ReadAsync<T>(IObjectStore store, string key, CancellationToken cancellationToken = default)

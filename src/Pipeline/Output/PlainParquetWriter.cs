@@ -8,11 +8,12 @@ namespace Fruits.Pipeline.Output;
 
 /// <summary>
 /// Writes a Parquet file of the few column kinds this project stores (<see cref="PlainColumnKind"/>) straight to a
-/// stream: row group by row group, each column as Snappy-compressed version 1 data pages built in pooled buffers,
-/// PLAIN values and RLE levels (which every Parquet reader reads), and the footer last. A list column is cut into pages
-/// of about a megabyte, so what a file holds while it is written is a page, not its row group several times over as
-/// in Parquet.Net's writer, which also expands both level streams into an int per value: for the files written on a
-/// featurizer's cores (feature-store segments and their index files, final parts) that was most of their cost.
+/// stream: row group by row group, each column as version 1 data pages built in pooled buffers (Snappy-compressed
+/// unless the column says otherwise), PLAIN values and RLE levels (which every Parquet reader reads), and the footer
+/// last. A list column is cut into pages of about a megabyte, so what a file holds while it is written is a page, not
+/// its row group several times over as in Parquet.Net's writer, which also expands both level streams into an int per
+/// value: for the files written on a featurizer's cores (feature-store segments and their index files, final parts)
+/// that was most of their cost.
 /// </summary>
 /// <remarks>
 /// Columns are written in the order <paramref name="columns"/> declares them, each row group all of them, with the
@@ -376,14 +377,14 @@ public sealed class PlainParquetWriter(Stream destination, IReadOnlyList<PlainCo
     private async Task WritePageAsync(ColumnEntry column, ReadOnlyMemory<byte> page, int values, CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);
-        var compressed = ArrayPool<byte>.Shared.Rent(Snappy.GetMaxCompressedLength(page.Length));
+        var compressed = column.Declared.Codec == PlainCodec.Snappy ? ArrayPool<byte>.Shared.Rent(Snappy.GetMaxCompressedLength(page.Length)) : null;
         try
         {
-            var length = Snappy.Compress(page.Span, compressed);
+            var stored = compressed is null ? page : compressed.AsMemory(0, Snappy.Compress(page.Span, compressed));
             _thrift.Clear();
             _thrift.I32(1, 0); // DATA_PAGE
             _thrift.I32(2, page.Length);
-            _thrift.I32(3, length);
+            _thrift.I32(3, stored.Length);
             _thrift.BeginStruct(5);
             _thrift.I32(1, values);
             _thrift.I32(2, 0); // PLAIN
@@ -393,14 +394,17 @@ public sealed class PlainParquetWriter(Stream destination, IReadOnlyList<PlainCo
             _thrift.EndMessage();
             var header = _thrift.Written;
             await WriteAsync(header, cancellationToken);
-            await WriteAsync(compressed.AsMemory(0, length), cancellationToken);
+            await WriteAsync(stored, cancellationToken);
             column.Values += values;
             column.Uncompressed += header.Length + page.Length;
-            column.Compressed += header.Length + length;
+            column.Compressed += header.Length + stored.Length;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(compressed);
+            if (compressed is not null)
+            {
+                ArrayPool<byte>.Shared.Return(compressed);
+            }
         }
     }
 
@@ -459,7 +463,7 @@ public sealed class PlainParquetWriter(Stream destination, IReadOnlyList<PlainCo
                     thrift.StringValue(step);
                 }
 
-                thrift.I32(4, 1); // SNAPPY
+                thrift.I32(4, (int)column.Declared.Codec);
                 thrift.I64(5, column.Values);
                 thrift.I64(6, column.Uncompressed);
                 thrift.I64(7, column.Compressed);

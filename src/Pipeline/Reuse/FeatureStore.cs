@@ -25,8 +25,11 @@ public sealed class FeatureStore(IObjectStore store)
     /// <summary>A refresh that read this many merged files merges them into one, so that their number stays small.</summary>
     private const int MergeAfterMergedFiles = 4;
 
-    /// <summary>A segment's columns: those of <see cref="FeatureStoreRow"/>.</summary>
-    private static readonly PlainColumn[] SegmentColumns = [new("sha256", PlainColumnKind.String), new("features", PlainColumnKind.FloatList)];
+    /// <summary>
+    /// A segment's columns: those of <see cref="FeatureStoreRow"/>. The features are stored uncompressed: Snappy takes
+    /// only about a fifth off them, and was much of what writing a segment cost on the cores that run the model.
+    /// </summary>
+    private static readonly PlainColumn[] SegmentColumns = [new("sha256", PlainColumnKind.String), new("features", PlainColumnKind.FloatList, PlainCodec.Uncompressed)];
 
     /// <summary>An index file's columns: those of <see cref="FeatureStoreIndexRow"/>.</summary>
     private static readonly PlainColumn[] IndexColumns = [new("sha256", PlainColumnKind.String), new("row", PlainColumnKind.Int32), new("image_version", PlainColumnKind.OptionalString)];

@@ -1,4 +1,5 @@
 using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Storage;
 using Parquet;
 using Parquet.Schema;
@@ -48,6 +49,25 @@ public sealed class FloatListColumnChunkTests : IDisposable
         Assert.Equal(2 * 1033, read);
         var back = await FeatureParts.ReadAsync(_store, "part-000000.parquet");
         Assert.True(back.FeatureBlock.SequenceEqual([.. first.FeatureBlock, .. second.FeatureBlock]));
+    }
+
+    [Fact]
+    public async Task A_store_segment_s_uncompressed_chunk_reads_as_parquet_net_reads_it()
+    {
+        var table = SyntheticFeatures.Table(64, seed: 3, Dimension, zeros: 1.0 / 3);
+        var hashes = Enumerable.Range(0, table.Count).Select(i => ContentHash.Of(BitConverter.GetBytes(i))).ToList();
+        var id = await new FeatureStore(_store).WriteAsync(hashes, table.FeatureBlock.ToArray(), Dimension, index: null);
+
+        await using var file = File.OpenRead(_directory.Combine(FeatureStoreLayout.Segment(id)));
+        await using var reader = await ParquetReader.CreateAsync(file);
+        var field = reader.Schema.GetDataFields().Single(f => f.Path.ToString().StartsWith("features/", StringComparison.Ordinal));
+        using var group = reader.OpenRowGroupReader(0);
+        var chunk = group.GetMetadata(field)!;
+        Assert.Equal("UNCOMPRESSED", chunk.MetaData!.Codec.ToString(), ignoreCase: true);
+        var direct = new float[table.Count * Dimension];
+        Assert.Equal(Dimension, await FloatListColumnChunk.TryReadAsync(file, chunk, field, table.Count, direct));
+        Assert.Equal(await ParquetNetValuesAsync(group, field, table.Count * Dimension), direct);
+        Assert.True(direct.AsSpan().SequenceEqual(table.FeatureBlock));
     }
 
     [Fact]

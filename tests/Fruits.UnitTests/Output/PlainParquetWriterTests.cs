@@ -8,9 +8,9 @@ using Parquet.Serialization.Attributes;
 namespace Fruits.UnitTests.Output;
 
 /// <summary>
-/// Files of every column kind the direct writer knows, with nulls and several row groups, must read back exactly
-/// through Parquet.Net (which the pipeline reads them with) and DuckDB (what users' tools see); a row group written out
-/// of its declared shape is refused.
+/// Files of every column kind the direct writer knows, with nulls, several row groups and both codecs, must read back
+/// exactly through Parquet.Net (which the pipeline reads them with) and DuckDB (what users' tools see); a row group
+/// written out of its declared shape is refused.
 /// </summary>
 public sealed class PlainParquetWriterTests : IDisposable
 {
@@ -20,7 +20,7 @@ public sealed class PlainParquetWriterTests : IDisposable
         new("name", PlainColumnKind.String),
         new("note", PlainColumnKind.OptionalString),
         new("number", PlainColumnKind.Int32),
-        new("values", PlainColumnKind.FloatList),
+        new("values", PlainColumnKind.FloatList, PlainCodec.Uncompressed),
         new("extra", PlainColumnKind.OptionalFloatList),
     ];
 
@@ -76,6 +76,13 @@ public sealed class PlainParquetWriterTests : IDisposable
             Assert.Equal(expected[i].Values, ((IList)rows[i][3]!).Cast<float>());
             Assert.Equal(expected[i].Extra, (rows[i][4] as IList)?.Cast<float>().ToArray());
         }
+
+        // Each column's pages compressed as it declares.
+        var codecs = db.Rows($"SELECT DISTINCT path_in_schema, compression FROM parquet_metadata({DuckDb.Quote(path)}) ORDER BY path_in_schema")
+            .ToDictionary(r => (string)r[0]!, r => ((string)r[1]!).ToUpperInvariant());
+        Assert.Equal("UNCOMPRESSED", codecs.Single(c => c.Key.StartsWith("values", StringComparison.Ordinal)).Value);
+        Assert.All(codecs.Where(c => !c.Key.StartsWith("values", StringComparison.Ordinal)), c => Assert.Equal("SNAPPY", c.Value));
+        Assert.Equal(5, codecs.Count);
 
         // The string column's minimum and maximum per row group, as DuckDB's filter pushdown reads them.
         Assert.Equal(64, db.Scalar<int>($"SELECT count(*) FROM read_parquet({DuckDb.Quote(path)}) WHERE name < 'row-064'"));
