@@ -15,9 +15,11 @@ namespace Fruits.Bench;
 /// minutes apart differ on a shared machine. So it is measured on jobs a third as long, in
 /// <see cref="StoreCostRounds"/> rounds of off, on, on, off: steady drift cancels within each round, and each pair of
 /// jobs runs closer together in time. The rounds of one run still differ by several percent, more than the target's
-/// margin, so the figure is the ratio of the featurize phases summed over many of them. The jobs of a few seconds (the warm rerun, the 1,000 new images alone and with
-/// the input, the refit) each move by a tenth with whatever else the machine does at that moment; each runs several
-/// times (<see cref="WarmReruns"/>, <see cref="Repeats"/>) and its median stands for it.
+/// margin, so the figure is the ratio of the featurize phases summed over many of them. The jobs of a few seconds (the
+/// warm rerun, the 1,000 new images alone and with the input, the refit) each move by a tenth with whatever else the
+/// machine does at that moment, and by a third or more in a slow spell of a minute or two; each runs several times
+/// (<see cref="WarmReruns"/>, <see cref="Repeats"/>), the repeats spread over the store-cost rounds, and its median
+/// stands for it.
 /// The full-input jobs run over one copy of the input, and the 1,000 new images arrive in that folder's label folders,
 /// as new photos do: the images already there keep their paths, so the store finds them by their listed
 /// version without reading them, in the warm reruns and in the job with the new images alike.
@@ -74,62 +76,14 @@ public static class ReuseBenchmarks
         var off1 = await JobAsync("cold, store off (1)", photos, Path.Combine(work, "reuse-off-1"), ["--no-feature-store"], print, cancellationToken);
         var on1 = await JobAsync("cold, store on", photos, Path.Combine(work, "reuse-on"), ["--feature-store", store], print, cancellationToken);
 
-        var warmRuns = new List<ReuseJob>();
-        for (var i = 1; i <= WarmReruns; i++)
-        {
-            warmRuns.Add(await JobAsync($"warm rerun ({i})", photos, Path.Combine(work, "reuse-warm"), ["--feature-store", store], print, cancellationToken));
-        }
-
-        var warm = Median(warmRuns);
-        print(string.Create(CultureInfo.InvariantCulture, $"    warm rerun, median of {WarmReruns}: job {warm.Total:F2} s"));
-        var newOnlyRuns = new List<ReuseJob>();
-        for (var i = 1; i <= Repeats; i++)
-        {
-            newOnlyRuns.Add(await JobAsync($"{arrivals.Count:N0} new, cold ({i})", fresh, Path.Combine(work, "reuse-new"), ["--no-feature-store"], print, cancellationToken));
-        }
-
-        var newOnly = Median(newOnlyRuns);
-        foreach (var (from, to) in arrivals)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-            File.Copy(from, to);
-        }
-
-        // Each job with the new images gets a copy of the store as the warm reruns left it: the first would otherwise
-        // store the new images' features, and the next find them.
-        var plusNewRuns = new List<ReuseJob>();
-        for (var i = 1; i <= Repeats; i++)
-        {
-            var copy = Path.Combine(work, $"feature-store-grown-{i}");
-            CopyDirectory(store, copy);
-            await SyncAsync(cancellationToken);
-            plusNewRuns.Add(await JobAsync($"input + {arrivals.Count:N0} new, warm ({i})", photos, Path.Combine(work, "reuse-grown"), ["--feature-store", copy], print, cancellationToken));
-            Directory.Delete(copy, recursive: true);
-        }
-
-        var plusNew = Median(plusNewRuns);
-        foreach (var (_, to) in arrivals)
-        {
-            File.Delete(to);
-        }
-
-        var refitRuns = new List<(double Seconds, Dictionary<string, double> Phases)>();
-        for (var i = 1; i <= Repeats; i++)
-        {
-            var target = Path.Combine(work, $"reuse-refit-{i}");
-            refitRuns.Add(await RefitAsync(Path.Combine(work, "reuse-on"), target, cancellationToken));
-            print(string.Create(CultureInfo.InvariantCulture, $"    refit --k 100 of the cold output ({i}): {refitRuns[^1].Seconds:F2} s (process wall), {Describe(refitRuns[^1].Phases)}"));
-            Directory.Delete(target, recursive: true);
-        }
-
-        var (refit, refitPhases) = refitRuns.OrderBy(r => r.Seconds).ElementAt(Repeats / 2);
-        print(string.Create(CultureInfo.InvariantCulture, $"    medians: {arrivals.Count:N0} new, cold: job {newOnly.Total:F2} s; input + {arrivals.Count:N0} new: job {plusNew.Total:F2} s; refit {refit:F2} s"));
-
-        var off2 = await JobAsync("cold, store off (2)", photos, Path.Combine(work, "reuse-off-2"), ["--no-feature-store"], print, cancellationToken);
-        var cold = (off1.Total + off2.Total) / 2;
-
-        // The store's cost: rounds of off, on, on, off over the third, each "on" into an empty store of its own.
+        // Rounds: the store's cost (off, on, on, off over the third, each "on" into an empty store of its own), then
+        // some of the short jobs, each kind's repeats spread evenly over the rounds. A spell of a slow machine a minute
+        // or two long then slows one repeat of each kind, which the median sets aside, not all of them.
         var costJobs = new List<(ReuseJob Job, bool StoreOn)>();
+        var warmRuns = new List<ReuseJob>();
+        var newOnlyRuns = new List<ReuseJob>();
+        var plusNewRuns = new List<ReuseJob>();
+        var refitRuns = new List<(double Seconds, Dictionary<string, double> Phases)>();
         for (var round = 1; round <= StoreCostRounds; round++)
         {
             foreach (var (on, slot) in new[] { (false, 1), (true, 1), (true, 2), (false, 2) })
@@ -139,7 +93,52 @@ public static class ReuseBenchmarks
                 string[] options = on ? ["--feature-store", folder + "-store"] : ["--no-feature-store"];
                 costJobs.Add((await JobAsync(name, third, folder, options, print, cancellationToken), on));
             }
+
+            if (InRound(round, WarmReruns))
+            {
+                warmRuns.Add(await JobAsync($"warm rerun ({warmRuns.Count + 1})", photos, Path.Combine(work, "reuse-warm"), ["--feature-store", store], print, cancellationToken));
+            }
+
+            if (!InRound(round, Repeats))
+            {
+                continue;
+            }
+
+            var repeat = newOnlyRuns.Count + 1;
+            newOnlyRuns.Add(await JobAsync($"{arrivals.Count:N0} new, cold ({repeat})", fresh, Path.Combine(work, "reuse-new"), ["--no-feature-store"], print, cancellationToken));
+
+            // The job with the new images gets a copy of the store as the warm reruns leave it: it stores the new
+            // images' features, which the next such job would otherwise find.
+            foreach (var (from, to) in arrivals)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Copy(from, to);
+            }
+
+            var copy = Path.Combine(work, $"feature-store-grown-{repeat}");
+            CopyDirectory(store, copy);
+            await SyncAsync(cancellationToken);
+            plusNewRuns.Add(await JobAsync($"input + {arrivals.Count:N0} new, warm ({repeat})", photos, Path.Combine(work, "reuse-grown"), ["--feature-store", copy], print, cancellationToken));
+            Directory.Delete(copy, recursive: true);
+            foreach (var (_, to) in arrivals)
+            {
+                File.Delete(to);
+            }
+
+            var target = Path.Combine(work, $"reuse-refit-{repeat}");
+            refitRuns.Add(await RefitAsync(Path.Combine(work, "reuse-on"), target, cancellationToken));
+            print(string.Create(CultureInfo.InvariantCulture, $"    refit --k 100 of the cold output ({repeat}): {refitRuns[^1].Seconds:F2} s (process wall), {Describe(refitRuns[^1].Phases)}"));
+            Directory.Delete(target, recursive: true);
         }
+
+        var off2 = await JobAsync("cold, store off (2)", photos, Path.Combine(work, "reuse-off-2"), ["--no-feature-store"], print, cancellationToken);
+        var cold = (off1.Total + off2.Total) / 2;
+
+        var warm = Median(warmRuns);
+        var newOnly = Median(newOnlyRuns);
+        var plusNew = Median(plusNewRuns);
+        var (refit, refitPhases) = refitRuns.OrderBy(r => r.Seconds).ElementAt(refitRuns.Count / 2);
+        print(string.Create(CultureInfo.InvariantCulture, $"    medians: warm rerun (of {warmRuns.Count}) job {warm.Total:F2} s; {arrivals.Count:N0} new, cold: job {newOnly.Total:F2} s; input + {arrivals.Count:N0} new: job {plusNew.Total:F2} s; refit {refit:F2} s"));
 
         double Featurize(IEnumerable<(ReuseJob Job, bool StoreOn)> jobs, bool on) => jobs.Where(j => j.StoreOn == on).Sum(j => j.Job.Featurize);
         var rounds = costJobs.Chunk(4).Select(r => Featurize(r, true) / Featurize(r, false)).ToList();
@@ -161,6 +160,9 @@ public static class ReuseBenchmarks
         print(string.Create(CultureInfo.InvariantCulture, $"    | input + {arrivals.Count:N0} new (warm) / ({arrivals.Count:N0} new cold + warm rerun median) | {ratios.plus_new_over_new_cold_plus_warm:F3} | <= 1 |"));
         return new { jobs = new[] { off1, on1, off2 }.Concat(costJobs.Select(j => j.Job)).Concat(warmRuns).Concat(newOnlyRuns).Concat(plusNewRuns).ToArray(), warm_median_seconds = warm.Total, refit_seconds = refit, refit_phases = refitPhases, refit_runs = refitRuns.Select(r => new { seconds = r.Seconds, phases = r.Phases }).ToArray(), ratios };
     }
+
+    /// <summary>Whether a kind of job repeated <paramref name="repeats"/> times runs in <paramref name="round"/>: evenly spread, the last round included.</summary>
+    private static bool InRound(int round, int repeats) => round * repeats / StoreCostRounds > (round - 1) * repeats / StoreCostRounds;
 
     private static ReuseJob Median(List<ReuseJob> jobs) => jobs.OrderBy(j => j.Total).ElementAt(jobs.Count / 2);
 
