@@ -17,8 +17,8 @@ namespace Fruits.Pipeline.Output;
 /// </summary>
 /// <remarks>
 /// Columns are written in the order <paramref name="columns"/> declares them, each row group all of them, with the
-/// same number of rows, at least one; required strings carry their minimum and maximum, so a reader that filters on them skips the
-/// row groups that cannot hold a value.
+/// same number of rows, at least one; required strings carry their minimum and maximum, so a reader that filters on
+/// them skips the row groups that cannot hold a value.
 /// </remarks>
 public sealed class PlainParquetWriter(Stream destination, IReadOnlyList<PlainColumn> columns, IReadOnlyDictionary<string, string>? metadata = null)
 {
