@@ -291,7 +291,7 @@ public static class FeatureParts
 
     /// <summary>
     /// The rows of the row group being cut, copied in as their blocks arrive into arrays kept from one group to the
-    /// next: a group's tens of megabytes are allocated once per part rather than once per group.
+    /// next: a group's arrays are allocated once per part rather than once per group.
     /// </summary>
     private sealed class RowGroupBuffer(int k, int rowGroupRows)
     {
@@ -323,12 +323,12 @@ public static class FeatureParts
             var rows = Rows + table.Count;
             if (_features.Length < rows * _dimension || Pca.Length < rows * k)
             {
-                // Doubling up to a whole group: a small part never pays for a full group's arrays.
-                var capacity = Math.Max(rows, Math.Min(rowGroupRows, 2 * Rows));
-                Array.Resize(ref _features, Math.Max(_features.Length, capacity * _dimension));
-                var grown = Pca;
-                Array.Resize(ref grown, Math.Max(Pca.Length, capacity * k));
-                Pca = grown;
+                // A whole group at once, uninitialized: memory is faulted in page by page as rows are copied in, so a
+                // small part pays only for what it writes, while growing by doubling would fault in and copy about
+                // twice a full group's bytes per part.
+                var capacity = Math.Max(rows, rowGroupRows);
+                _features = Grown(_features, Rows * _dimension, capacity * _dimension);
+                Pca = Grown(Pca, Rows * k, capacity * k);
             }
 
             table.FeatureBlock.CopyTo(_features.AsSpan(Rows * _dimension));
@@ -338,6 +338,18 @@ public static class FeatureParts
         }
 
         public FeatureTable ToTable() => new(_paths, _labels, _features, _dimension);
+
+        private static float[] Grown(float[] current, int used, int length)
+        {
+            if (current.Length >= length)
+            {
+                return current;
+            }
+
+            var grown = GC.AllocateUninitializedArray<float>(length);
+            current.AsSpan(0, used).CopyTo(grown);
+            return grown;
+        }
 
         public void Clear()
         {
