@@ -1,5 +1,6 @@
 using Fruits.Pipeline.Statistics;
 using ScottPlot;
+using SkiaSharp;
 
 namespace Fruits.Pipeline.Plots;
 
@@ -40,7 +41,7 @@ public sealed class PlotRenderer(int width = 1200, int height = 800)
         plot.YLabel("cumulative explained variance ratio");
         plot.Axes.SetLimitsY(0, 1.02);
         plot.ShowLegend(Alignment.LowerRight);
-        return plot.GetImageBytes(width, height, ImageFormat.Png);
+        return Png(plot);
     }
 
     /// <summary>Category20 pairs a dark and a light shade of each hue: take the ten dark ones first.</summary>
@@ -75,6 +76,22 @@ public sealed class PlotRenderer(int width = 1200, int height = 800)
         plot.XLabel("PC 1");
         plot.YLabel("PC 2");
         plot.ShowLegend(Alignment.UpperRight);
-        return plot.GetImageBytes(width, height, ImageFormat.Png);
+        return Png(plot);
+    }
+
+    /// <summary>
+    /// The plot drawn as ScottPlot draws it for a PNG (RGBA, premultiplied), then encoded with the Sub filter at zlib
+    /// level 3: a chart of flat colours and thin lines compresses as small that way as with every filter tried at the
+    /// default level 6, in a fraction of the time, and the encoding is most of what a 20,000-point scatter costs.
+    /// </summary>
+    private byte[] Png(Plot plot)
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
+            ?? throw new InvalidOperationException($"cannot draw a {width} x {height} picture");
+        plot.Render(surface.Canvas, width, height);
+        using var pixels = surface.PeekPixels();
+        using var png = pixels.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.Sub, 3))
+            ?? throw new InvalidOperationException($"cannot encode a {width} x {height} picture as PNG");
+        return png.ToArray();
     }
 }
