@@ -55,4 +55,51 @@ public static class PackedTriangle
 
         return full;
     }
+
+    /// <summary>
+    /// Only the lower triangle (i &gt;= j) of the full row-major d x d matrix, each entry multiplied by
+    /// <paramref name="scale"/>; the upper stays zero. What the eigensolver reads: filled row by row, which writes
+    /// memory in order instead of a column at a time as the mirror image of a full expansion does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double[] ToLower(ReadOnlySpan<double> packed, int dimension, double scale = 1.0)
+    {
+        if (packed.Length != Length(dimension))
+        {
+            throw new ArgumentException($"Packed length {packed.Length} does not match dimension {dimension}.", nameof(packed));
+        }
+
+        var lower = new double[(long)dimension * dimension];
+        for (var i = 0; i < dimension; i++)
+        {
+            var row = lower.AsSpan(i * dimension, i + 1);
+            for (var j = 0; j <= i; j++)
+            {
+                row[j] = packed[RowStart(dimension, j) + (i - j)] * scale;
+            }
+        }
+
+        return lower;
+    }
+
+    /// <summary>y = scale * A x for the symmetric matrix A stored packed: each stored row is read once, for its dot and its mirror.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply(ReadOnlySpan<double> packed, int dimension, double scale, ReadOnlySpan<double> x, Span<double> y)
+    {
+        y[..dimension].Clear();
+        for (var i = 0; i < dimension; i++)
+        {
+            var row = packed.Slice(RowStart(dimension, i), dimension - i);
+            y[i] += VectorMath.Dot(row, x[i..dimension]);
+            if (i + 1 < dimension)
+            {
+                VectorMath.Axpy(x[i], row[1..], y[(i + 1)..dimension]);
+            }
+        }
+
+        for (var i = 0; i < dimension; i++)
+        {
+            y[i] *= scale;
+        }
+    }
 }

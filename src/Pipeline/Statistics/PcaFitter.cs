@@ -41,8 +41,10 @@ public sealed class PcaFitter
             throw new ArgumentException("Statistics arrays do not match their dimension.", nameof(statistics));
         }
 
-        var covariance = PackedTriangle.ToFull(statistics.CoMoment, d, 1.0 / (statistics.Count - 1));
-        var solver = new SymmetricEigensolver((double[])covariance.Clone(), d);
+        // The solver reads the lower triangle and works in place; the residual check below reads the packed statistics,
+        // so no second full matrix is made.
+        var scale = 1.0 / (statistics.Count - 1);
+        var solver = new SymmetricEigensolver(PackedTriangle.ToLower(statistics.CoMoment, d, scale), d);
         var eigenvalues = new double[d];
         for (var c = 0; c < d; c++)
         {
@@ -64,10 +66,10 @@ public sealed class PcaFitter
 
         var k = selection.FixedK ?? SelectK(ratios, selection.Threshold);
         var components = solver.LargestEigenvectors(k);
-        if (MaxResidual(covariance, d, solver.Eigenvalues[..k], components) > ResidualTolerance * Math.Max(eigenvalues[0], double.Epsilon))
+        if (MaxResidual(statistics.CoMoment, d, scale, solver.Eigenvalues[..k], components) > ResidualTolerance * Math.Max(eigenvalues[0], double.Epsilon))
         {
             // Inverse iteration has no proof of convergence for pathological spectra; a full decomposition does.
-            components = FullDecompositionVectors(covariance, d, k);
+            components = FullDecompositionVectors(PackedTriangle.ToFull(statistics.CoMoment, d, scale), d, k);
         }
 
         for (var c = 0; c < k; c++)
@@ -104,6 +106,35 @@ public sealed class PcaFitter
             }
 
             worst = Math.Max(worst, Math.Sqrt(norm));
+        }
+
+        return worst;
+    }
+
+    /// <summary>As the overload above for the matrix scale * A, A stored packed (<see cref="PackedTriangle"/>); the vectors in parallel.</summary>
+    public static double MaxResidual(double[] packed, int d, double scale, ReadOnlySpan<double> values, double[] vectors)
+    {
+        var count = values.Length;
+        var lambdas = values.ToArray();
+        var residuals = new double[count];
+        Parallel.For(0, count, () => new double[d], (c, _, product) =>
+        {
+            var v = vectors.AsSpan(c * d, d);
+            PackedTriangle.Multiply(packed, d, scale, v, product);
+            var norm = 0.0;
+            for (var i = 0; i < d; i++)
+            {
+                var r = product[i] - (lambdas[c] * v[i]);
+                norm += r * r;
+            }
+
+            residuals[c] = Math.Sqrt(norm);
+            return product;
+        }, _ => { });
+        var worst = 0.0;
+        foreach (var residual in residuals)
+        {
+            worst = Math.Max(worst, residual);
         }
 
         return worst;
