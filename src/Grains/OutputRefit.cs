@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Plots;
@@ -24,6 +25,9 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
 
     private const int MaxScatterPoints = 20_000;
     private const int ChunkRows = 4096;
+
+    /// <summary>Above any pca_model.json (all 1,280 components in text) or scatter a job writes.</summary>
+    private const long MaxSourceFileBytes = 256L * 1024 * 1024;
 
     /// <summary>Tables up to this many bytes of features stay in memory between the passes instead of being read twice.</summary>
     private const long CachedFeatureBytes = 1L << 30;
@@ -72,8 +76,10 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
         ArgumentNullException.ThrowIfNull(parts);
         var clock = Stopwatch.StartNew();
         var phases = new Dictionary<string, double>();
-        var previous = await new JobOutput(source).ReadSummaryAsync(cancellationToken)
-            ?? throw new InvalidOperationException($"{source.DescribeKey(OutputLayout.Summary)} does not read as a job summary");
+        // The summary is only needed at the end, and checked before anything is written: read alongside the statistics
+        // (on a thread of its own, as a local store reads, and the parser parses, without yielding).
+        var reading = Task.Run(() => new JobOutput(source).ReadSummaryAsync(cancellationToken), cancellationToken);
+        var resuming = InPlace && !await source.ExistsAsync(OutputLayout.Success, cancellationToken);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
 
         // statistics: those the job fitted on, kept in the output, while they still count the parts' rows; else a
@@ -82,6 +88,11 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
         var cached = new ConcurrentDictionary<string, FeatureTable>(StringComparer.Ordinal);
         var stored = await OutputMoments.TryReadAsync(source, rows.Values.Sum(), cancellationToken);
         var statistics = stored ?? await ComputeStatisticsAsync(parts, parallel, cached, cancellationToken);
+        var previous = await reading
+            ?? throw new InvalidOperationException($"{source.DescribeKey(OutputLayout.Summary)} does not read as a job summary");
+
+        // The source's model is read while this one is fitted: its scatter may serve as this one's (SourceScatterAsync).
+        var sourceModel = stored is null || resuming ? Task.FromResult<PcaModel?>(null) : Task.Run(() => ReadSourceModelAsync(cancellationToken), cancellationToken);
         phases["statistics"] = Lap(clock, phases);
 
         // fit, while the first row groups are read; nothing in the destination changes before the fit succeeds
@@ -106,6 +117,9 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
         async Task WriteFitOutputsAsync()
         {
             var model = (await ready).Model;
+
+            // In place, the source's model is read before this one replaces it.
+            await sourceModel;
             await destination.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(model), cancellationToken);
             await destination.WriteAsync(OutputLayout.VariancePlot, plots.VarianceCurve(model), cancellationToken);
             if (stored is null || !InPlace)
@@ -122,13 +136,19 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
             }
         }
 
-        // The scatter plot needs every projected point, not the parts written: it is drawn while the last row groups are.
+        // The scatter plot needs every projected point, not the parts written: it is drawn while the last row groups
+        // are, unless the source's own picture is this fit's too.
         var points = new ConcurrentBag<(string Part, ScatterPoint[] Points)>();
         var unprojected = parts.Count;
         var allProjected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var scatterPlot = DrawScatterAsync();
-        async Task<byte[]> DrawScatterAsync()
+        async Task<byte[]?> DrawScatterAsync()
         {
+            if (await SourceScatterAsync((await ready).Model, await sourceModel, cancellationToken) is { } kept)
+            {
+                return InPlace ? null : kept;
+            }
+
             await allProjected.Task;
             var scatter = points.OrderBy(p => p.Part, StringComparer.Ordinal).SelectMany(p => p.Points).Take(MaxScatterPoints).ToList();
             return await Task.Run(() => new PlotRenderer().Scatter(scatter), cancellationToken);
@@ -203,8 +223,12 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
         phases["pca_fit"] = fitted - phases.Values.Sum();
         phases["projection"] = Lap(clock, phases);
 
-        // write
-        await destination.WriteAsync(OutputLayout.ScatterPlot, await scatterPlot, cancellationToken);
+        // write (a refit in place that keeps its scatter has nothing to write here)
+        if (await scatterPlot is { } scatter)
+        {
+            await destination.WriteAsync(OutputLayout.ScatterPlot, scatter, cancellationToken);
+        }
+
         phases["write"] = Lap(clock, phases);
         var model = (await ready).Model;
         var finished = DateTime.UtcNow;
@@ -230,6 +254,41 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
         }
 
         return summary;
+    }
+
+    /// <summary>The finished source's pca_model.json; null when it is missing or does not read.</summary>
+    private async Task<PcaModel?> ReadSourceModelAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await source.ExistsAsync(OutputLayout.PcaModel, cancellationToken)
+                ? PcaModelJson.Deserialize(await source.ReadAllBytesAsync(OutputLayout.PcaModel, MaxSourceFileBytes, cancellationToken))
+                : null;
+        }
+        catch (Exception e) when (e is StorageException { IsTransient: false } or JsonException or InvalidDataException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The source's scatter when it is exactly what this fit would draw: PC1 and PC2 do not depend on k, so a refit
+    /// from the statistics the source was fitted on (the same mean, the same two leading components, to the bit) keeps
+    /// the same picture of the same rows. Anything else (recomputed statistics, k = 1 on either side, a model or
+    /// scatter missing) draws a new one.
+    /// </summary>
+    private async Task<byte[]?> SourceScatterAsync(PcaModel model, PcaModel? previous, CancellationToken cancellationToken)
+    {
+        var d = model.Dimension;
+        if (previous is null || model.K < 2 || previous.K < 2 || previous.Dimension != d
+            || !model.Mean.AsSpan().SequenceEqual(previous.Mean)
+            || !model.Components.AsSpan(0, 2 * d).SequenceEqual(previous.Components.AsSpan(0, 2 * d))
+            || !await source.ExistsAsync(OutputLayout.ScatterPlot, cancellationToken))
+        {
+            return null;
+        }
+
+        return await source.ReadAllBytesAsync(OutputLayout.ScatterPlot, MaxSourceFileBytes, cancellationToken);
     }
 
     /// <summary>Each part's row count from its footer alone.</summary>

@@ -1,8 +1,10 @@
 using Fruits.Grains;
 using Fruits.Grains.Interfaces;
 using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Plots;
 using Fruits.Pipeline.Statistics;
 using Fruits.Pipeline.Storage;
+using SkiaSharp;
 
 namespace Fruits.UnitTests.Refit;
 
@@ -111,6 +113,51 @@ public sealed class OutputRefitTests : IDisposable
         Assert.Equal(summary.K, PcaModelJson.Deserialize(await ReadBytesAsync(output, OutputLayout.PcaModel)).K);
         // An output without kept statistics gets them, so the next refit starts from them.
         Assert.NotNull(await OutputMoments.TryReadAsync(output, Parts * RowsPerPart));
+    }
+
+    [Fact]
+    public async Task A_refit_from_its_source_s_statistics_keeps_its_scatter_and_any_other_draws_its_own()
+    {
+        // A refit of the synthetic output keeps statistics and a model: the source of the refits below. Its scatter
+        // is replaced by a picture no refit would draw, so a kept one is told from a drawn one.
+        var synthetic = await FinishedOutputAsync("out");
+        var first = new LocalObjectStore(_temp.Combine("first"));
+        await new OutputRefit(synthetic, first).RunAsync(new PcaSelection(FixedK: 3), await new OutputRefit(synthetic, first).CheckAsync());
+        var planted = new PlotRenderer(40, 30).Scatter([new ScatterPoint(0, 0, "a"), new ScatterPoint(1, 1, "b")]);
+        await first.WriteAsync(OutputLayout.ScatterPlot, planted);
+
+        // Another k from the same statistics has the same PC1 and PC2: the source's picture, into a new output or in place.
+        var otherK = new LocalObjectStore(_temp.Combine("other-k"));
+        await new OutputRefit(first, otherK).RunAsync(new PcaSelection(Threshold: 0.99), await new OutputRefit(first, otherK).CheckAsync());
+        Assert.Equal(planted, await ReadBytesAsync(otherK, OutputLayout.ScatterPlot));
+        await new OutputRefit(first, first).RunAsync(new PcaSelection(FixedK: 2), await new OutputRefit(first, first).CheckAsync());
+        Assert.Equal(planted, await ReadBytesAsync(first, OutputLayout.ScatterPlot));
+
+        // k = 1 has no PC2 to show.
+        await AssertDrawnAsync(first, "one", new PcaSelection(FixedK: 1));
+
+        // A source model whose leading components are not this fit's (PC1 and PC2 swapped).
+        var model = PcaModelJson.Deserialize(await ReadBytesAsync(first, OutputLayout.PcaModel));
+        var swapped = (double[])model.Components.Clone();
+        model.Components.AsSpan(Dimension, Dimension).CopyTo(swapped);
+        model.Components.AsSpan(0, Dimension).CopyTo(swapped.AsSpan(Dimension));
+        await first.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(model with { Components = swapped }));
+        await AssertDrawnAsync(first, "swapped", new PcaSelection(FixedK: 3));
+
+        // Statistics recomputed from the parts (none kept) are not taken to be the source's, whatever its model says.
+        await first.WriteAsync(OutputLayout.PcaModel, PcaModelJson.Serialize(model));
+        await first.DeleteAsync(OutputLayout.Moments);
+        await AssertDrawnAsync(first, "recomputed", new PcaSelection(FixedK: 3));
+
+        async Task AssertDrawnAsync(LocalObjectStore source, string name, PcaSelection selection)
+        {
+            var target = new LocalObjectStore(_temp.Combine(name));
+            await new OutputRefit(source, target).RunAsync(selection, await new OutputRefit(source, target).CheckAsync());
+            var drawn = await ReadBytesAsync(target, OutputLayout.ScatterPlot);
+            Assert.NotEqual(planted, drawn);
+            using var bitmap = SKBitmap.Decode(drawn);
+            Assert.Equal((new PlotRenderer().Width, new PlotRenderer().Height), (bitmap.Width, bitmap.Height));
+        }
     }
 
     [Fact]
