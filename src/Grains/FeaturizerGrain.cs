@@ -196,10 +196,11 @@ public sealed partial class FeaturizerGrain(
         // The parts are written before the statistics take the batch: the stored features are the source of truth,
         // so a batch in the statistics always has its features on storage. The errors part comes first (or a stale
         // one from an earlier attempt goes) and the features part last, carrying the batch's commit in its footer:
-        // a features part that reads is a batch whose every image is accounted for.
+        // a features part that reads is a batch whose every image is accounted for. Neither is synced: a machine crash
+        // that loses one also loses the statistics in memory, and a resume trusts only the parts that read back.
         if (errors.Count > 0)
         {
-            await ParquetParts.WriteAsync(output, OutputLayout.ErrorsPart(request.BatchIndex), errors);
+            await ParquetParts.WriteAsync(output, OutputLayout.ErrorsPart(request.BatchIndex), errors, synced: false);
         }
         else if (await output.ExistsAsync(OutputLayout.ErrorsPart(request.BatchIndex)))
         {

@@ -294,7 +294,7 @@ public sealed class JobOutput(IObjectStore store)
 
         if (errors.Count > 0)
         {
-            await ParquetParts.WriteAsync(store, OutputLayout.Errors, errors, cancellationToken);
+            await ParquetParts.WriteAsync(store, OutputLayout.Errors, errors, cancellationToken: cancellationToken);
         }
         else if (await store.ExistsAsync(OutputLayout.Errors, cancellationToken))
         {

@@ -21,12 +21,18 @@ public static class FeatureParts
     private static readonly PlainColumn[] FeatureColumns = [new("path", PlainColumnKind.String), new("label", PlainColumnKind.String), new("features", PlainColumnKind.FloatList)];
 
     public static Task WriteAsync(IObjectStore store, string key, FeatureTable table, CancellationToken cancellationToken = default) =>
-        WriteFeaturesAsync(store, key, table, null, cancellationToken);
+        WriteFeaturesAsync(store, key, table, null, synced: true, cancellationToken);
 
     /// <summary>
     /// A features part that is also its batch's commit record: <paramref name="commit"/> goes into the footer.
     /// Write the batch's errors part first, so a readable commit means both parts are in place.
     /// </summary>
+    /// <remarks>
+    /// Not synced: nothing trusts a work part without reading it back. A resume takes a batch only if this footer
+    /// reads and its errors part agrees with it (<see cref="TryReadVerifiedCommitAsync"/>), so a part a machine
+    /// crash lost, emptied or cut, or whose errors part it lost, makes that batch featurized again; the job's
+    /// statistics, kept in memory, are gone with such a crash anyway and are rebuilt from the parts that read.
+    /// </remarks>
     public static Task WriteAsync(IObjectStore store, string key, FeatureTable table, BatchCommit commit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -36,7 +42,7 @@ public static class FeatureParts
             throw new ArgumentException($"A commit of {commit.Listed} listed = {commit.Succeeded} succeeded + {commit.Failed} failed does not fit a part of {table.Count} rows.", nameof(commit));
         }
 
-        return WriteFeaturesAsync(store, key, table, commit.ToMetadata(), cancellationToken);
+        return WriteFeaturesAsync(store, key, table, commit.ToMetadata(), synced: false, cancellationToken);
     }
 
     /// <summary>
@@ -272,10 +278,10 @@ public static class FeatureParts
         }, cancellationToken);
     }
 
-    private static Task WriteFeaturesAsync(IObjectStore store, string key, FeatureTable table, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
+    private static Task WriteFeaturesAsync(IObjectStore store, string key, FeatureTable table, Dictionary<string, string>? metadata, bool synced, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
-        return ParquetParts.WritePlainAsync(store, key, FeatureColumns, (table.Count * table.Dimension * sizeof(float)) + (table.Count * 200) + 4096, metadata, async writer =>
+        return ParquetParts.WritePlainAsync(store, key, FeatureColumns, (table.Count * table.Dimension * sizeof(float)) + (table.Count * 200) + 4096, metadata, synced, async writer =>
         {
             // A batch whose every image failed: its part is a footer with its commit and no row group.
             if (table.Count == 0)

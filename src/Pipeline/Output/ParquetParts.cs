@@ -11,12 +11,13 @@ public static class ParquetParts
 {
     private static readonly ParquetOptions Snappy = new() { CompressionMethod = CompressionMethod.Snappy };
 
-    public static async Task WriteAsync<T>(IObjectStore store, string key, IReadOnlyCollection<T> rows, CancellationToken cancellationToken = default)
+    /// <param name="synced">False for a batch's work part, which every resume reads back and verifies (see <see cref="IObjectStore.WriteVolatileAsync"/>).</param>
+    public static async Task WriteAsync<T>(IObjectStore store, string key, IReadOnlyCollection<T> rows, bool synced = true, CancellationToken cancellationToken = default)
         where T : class, new()
     {
         using var buffer = new MemoryStream();
         await ParquetSerializer.SerializeAsync(rows, buffer, Snappy, cancellationToken: cancellationToken);
-        await store.WriteAsync(key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+        await PutAsync(store, key, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), synced, cancellationToken);
     }
 
     /// <summary>
@@ -51,7 +52,7 @@ public static class ParquetParts
     /// <summary>
     /// A part of <paramref name="columns"/> that <paramref name="writeColumns"/> writes through a
     /// <see cref="PlainParquetWriter"/>, with <paramref name="metadata"/> in its footer, built in a pooled buffer
-    /// (<paramref name="capacity"/> bytes to start) and put in place whole.
+    /// (<paramref name="capacity"/> bytes to start) and put in place whole; synced unless <paramref name="synced"/> is false.
     /// </summary>
     internal static async Task WritePlainAsync(
         IObjectStore store,
@@ -59,6 +60,7 @@ public static class ParquetParts
         IReadOnlyList<PlainColumn> columns,
         int capacity,
         IReadOnlyDictionary<string, string>? metadata,
+        bool synced,
         Func<PlainParquetWriter, Task> writeColumns,
         CancellationToken cancellationToken)
     {
@@ -66,8 +68,11 @@ public static class ParquetParts
         var writer = new PlainParquetWriter(buffer, columns, metadata);
         await writeColumns(writer);
         await writer.CompleteAsync(cancellationToken);
-        await store.WriteAsync(key, buffer.Written, cancellationToken);
+        await PutAsync(store, key, buffer.Written, synced, cancellationToken);
     }
+
+    private static Task PutAsync(IObjectStore store, string key, ReadOnlyMemory<byte> content, bool synced, CancellationToken cancellationToken) =>
+        synced ? store.WriteAsync(key, content, cancellationToken) : store.WriteVolatileAsync(key, content, cancellationToken);
 
     public static async Task<IList<T>> ReadAsync<T>(IObjectStore store, string key, CancellationToken cancellationToken = default)
         where T : class, new()

@@ -88,7 +88,8 @@ public static class FeatureReferences
             }
         }
 
-        await ParquetParts.WritePlainAsync(output, key, Columns, (rows * 400) + (held * dimension * sizeof(float)) + 4096, metadata, async writer =>
+        // A work part with its batch's commit, not synced, as FeatureParts.WriteAsync writes one (see there why).
+        await ParquetParts.WritePlainAsync(output, key, Columns, (rows * 400) + (held * dimension * sizeof(float)) + 4096, metadata, synced: false, async writer =>
         {
             await writer.WriteStringsAsync(table.Paths, cancellationToken);
             await writer.WriteStringsAsync(table.Labels, cancellationToken);

@@ -184,14 +184,14 @@ public sealed class FeatureStore(IObjectStore store)
 
         // Sized for the features at once: a segment is a few hundred kilobytes, and growing the buffer by doubling
         // would copy and discard most of that again, on the featurizer's cores, once per batch.
-        await ParquetParts.WritePlainAsync(store, FeatureStoreLayout.Segment(id), SegmentColumns, checked((hashes.Count * dimension * sizeof(float)) + (hashes.Count * 80) + 4096), null, async writer =>
+        await ParquetParts.WritePlainAsync(store, FeatureStoreLayout.Segment(id), SegmentColumns, checked((hashes.Count * dimension * sizeof(float)) + (hashes.Count * 80) + 4096), null, synced: true, async writer =>
         {
             await writer.WriteStringsAsync(hexes, cancellationToken);
             await writer.WriteFloatListsAsync(features.AsMemory(0, hashes.Count * dimension), hashes.Count, dimension, cancellationToken);
         }, cancellationToken);
 
         // Only now may anyone find these entries. Written column by column, as it is read.
-        await ParquetParts.WritePlainAsync(store, FeatureStoreLayout.Index(id), IndexColumns, (hashes.Count * 80) + 4096, null, async writer =>
+        await ParquetParts.WritePlainAsync(store, FeatureStoreLayout.Index(id), IndexColumns, (hashes.Count * 80) + 4096, null, synced: true, async writer =>
         {
             await writer.WriteStringsAsync(hexes, cancellationToken);
             await writer.WriteInt32sAsync(Enumerable.Range(0, hashes.Count).ToArray(), cancellationToken);
