@@ -50,7 +50,7 @@ public sealed class WorkPartWritesTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     /// <summary>A local store that notes the key of every write, by whether it is synced.</summary>
-    private sealed class RecordingStore(LocalObjectStore inner) : IObjectStore
+    private sealed class RecordingStore(LocalObjectStore inner) : ObjectStoreDecorator(inner)
     {
         private readonly ConcurrentBag<string> _synced = [];
         private readonly ConcurrentBag<string> _unsynced = [];
@@ -59,50 +59,22 @@ public sealed class WorkPartWritesTests : IDisposable
 
         public IEnumerable<string> Unsynced => _unsynced;
 
-        public string Root => inner.Root;
-
-        public Task WriteAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+        public override Task WriteAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
         {
             _synced.Add(key);
-            return inner.WriteAsync(key, content, cancellationToken);
+            return Inner.WriteAsync(key, content, cancellationToken);
         }
 
-        public Task WriteStreamingAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
+        public override Task WriteStreamingAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
         {
             _synced.Add(key);
-            return inner.WriteStreamingAsync(key, write, cancellationToken);
+            return Inner.WriteStreamingAsync(key, write, cancellationToken);
         }
 
-        public Task WriteVolatileAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+        public override Task WriteVolatileAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
         {
             _unsynced.Add(key);
-            return inner.WriteVolatileAsync(key, content, cancellationToken);
+            return Inner.WriteVolatileAsync(key, content, cancellationToken);
         }
-
-        public Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default) => inner.ReadAllBytesAsync(key, maxBytes, cancellationToken);
-
-        public string DescribeKey(string key) => inner.DescribeKey(key);
-
-        public IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, cancellationToken);
-
-        public Task<ObjectTail?> ReadTailAsync(string key, int maxBytes, CancellationToken cancellationToken = default) => inner.ReadTailAsync(key, maxBytes, cancellationToken);
-
-        public Task<StoredObject?> TryGetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.TryGetInfoAsync(key, cancellationToken);
-
-        public Task<bool> TryCreateNewAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.TryCreateNewAsync(key, content, cancellationToken);
-
-        public Task<VersionedContent?> TryReadVersionedAsync(string key, long maxBytes, CancellationToken cancellationToken = default) => inner.TryReadVersionedAsync(key, maxBytes, cancellationToken);
-
-        public Task<bool> TryDeleteIfMatchAsync(string key, string matchTag, CancellationToken cancellationToken = default) => inner.TryDeleteIfMatchAsync(key, matchTag, cancellationToken);
-
-        public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default) => inner.ExistsAsync(key, cancellationToken);
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
-
-        public Task<int> DeleteTemporaryFilesAsync(CancellationToken cancellationToken = default) => inner.DeleteTemporaryFilesAsync(cancellationToken);
-
-        public Task CheckAccessAsync(bool forWrite, CancellationToken cancellationToken = default) => inner.CheckAccessAsync(forWrite, cancellationToken);
     }
 }

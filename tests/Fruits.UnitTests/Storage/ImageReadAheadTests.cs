@@ -74,7 +74,7 @@ public sealed class ImageReadAheadTests : IDisposable
     public void Dispose() => _root.Delete(recursive: true);
 
     /// <summary>A real local store whose reads wait at a gate, so the test can count the reads started ahead.</summary>
-    private sealed class GatedStore(IObjectStore inner) : IObjectStore
+    private sealed class GatedStore(IObjectStore inner) : ObjectStoreDecorator(inner)
     {
         private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _started;
@@ -88,8 +88,6 @@ public sealed class ImageReadAheadTests : IDisposable
         /// <summary>Reads started while more than <see cref="Allowed"/> were already running ahead.</summary>
         public int BeyondWindow => Volatile.Read(ref _beyondWindow);
 
-        public string Root => inner.Root;
-
         public void Open() => _gate.TrySetResult();
 
         public async Task WaitForStartedAsync(int count)
@@ -102,7 +100,7 @@ public sealed class ImageReadAheadTests : IDisposable
             }
         }
 
-        public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default)
+        public override async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default)
         {
             if (Interlocked.Increment(ref _started) > Allowed)
             {
@@ -110,33 +108,7 @@ public sealed class ImageReadAheadTests : IDisposable
             }
 
             await _gate.Task;
-            return await inner.ReadAllBytesAsync(key, maxBytes, cancellationToken);
+            return await Inner.ReadAllBytesAsync(key, maxBytes, cancellationToken);
         }
-
-        public string DescribeKey(string key) => inner.DescribeKey(key);
-
-        public IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, cancellationToken);
-
-        public Task WriteAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.WriteAsync(key, content, cancellationToken);
-
-        public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default) => inner.ExistsAsync(key, cancellationToken);
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
-
-        public Task CheckAccessAsync(bool forWrite, CancellationToken cancellationToken = default) => inner.CheckAccessAsync(forWrite, cancellationToken);
-
-        public Task<ObjectTail?> ReadTailAsync(string key, int maxBytes, CancellationToken cancellationToken = default) => inner.ReadTailAsync(key, maxBytes, cancellationToken);
-
-        public Task<StoredObject?> TryGetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.TryGetInfoAsync(key, cancellationToken);
-
-        public Task<bool> TryCreateNewAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.TryCreateNewAsync(key, content, cancellationToken);
-
-        public Task<VersionedContent?> TryReadVersionedAsync(string key, long maxBytes, CancellationToken cancellationToken = default) => inner.TryReadVersionedAsync(key, maxBytes, cancellationToken);
-
-        public Task<bool> TryDeleteIfMatchAsync(string key, string matchTag, CancellationToken cancellationToken = default) => inner.TryDeleteIfMatchAsync(key, matchTag, cancellationToken);
-
-        public Task<int> DeleteTemporaryFilesAsync(CancellationToken cancellationToken = default) => inner.DeleteTemporaryFilesAsync(cancellationToken);
     }
 }

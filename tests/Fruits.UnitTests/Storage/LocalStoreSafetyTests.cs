@@ -212,39 +212,11 @@ public sealed class LocalStoreSafetyTests : IDisposable
     }
 
     /// <summary>A local store one of whose keys never finishes reading and ignores cancellation, like a hung mount.</summary>
-    private sealed class StuckStore(LocalObjectStore inner, string stuckKey) : IObjectStore
+    private sealed class StuckStore(LocalObjectStore inner, string stuckKey) : ObjectStoreDecorator(inner)
     {
         private readonly TaskCompletionSource<byte[]> _never = new();
 
-        public string Root => inner.Root;
-
-        public Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default) =>
-            key == stuckKey ? _never.Task : inner.ReadAllBytesAsync(key, maxBytes, cancellationToken);
-
-        public string DescribeKey(string key) => inner.DescribeKey(key);
-
-        public IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, cancellationToken);
-
-        public Task<ObjectTail?> ReadTailAsync(string key, int maxBytes, CancellationToken cancellationToken = default) => inner.ReadTailAsync(key, maxBytes, cancellationToken);
-
-        public Task<StoredObject?> TryGetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.TryGetInfoAsync(key, cancellationToken);
-
-        public Task WriteAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.WriteAsync(key, content, cancellationToken);
-
-        public Task<bool> TryCreateNewAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.TryCreateNewAsync(key, content, cancellationToken);
-
-        public Task<VersionedContent?> TryReadVersionedAsync(string key, long maxBytes, CancellationToken cancellationToken = default) => inner.TryReadVersionedAsync(key, maxBytes, cancellationToken);
-
-        public Task<bool> TryDeleteIfMatchAsync(string key, string matchTag, CancellationToken cancellationToken = default) => inner.TryDeleteIfMatchAsync(key, matchTag, cancellationToken);
-
-        public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default) => inner.ExistsAsync(key, cancellationToken);
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
-
-        public Task<int> DeleteTemporaryFilesAsync(CancellationToken cancellationToken = default) => inner.DeleteTemporaryFilesAsync(cancellationToken);
-
-        public Task CheckAccessAsync(bool forWrite, CancellationToken cancellationToken = default) => inner.CheckAccessAsync(forWrite, cancellationToken);
+        public override Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default) =>
+            key == stuckKey ? _never.Task : Inner.ReadAllBytesAsync(key, maxBytes, cancellationToken);
     }
 }
