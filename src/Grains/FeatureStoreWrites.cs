@@ -7,7 +7,7 @@ namespace Fruits.Grains;
 
 /// <summary>
 /// This silo's feature-store writes, by job: the misses its featurizers hand over, gathered into segments of
-/// <see cref="SegmentRows"/> rows, and the writes still running. A batch returns as soon as its own parts are durable:
+/// <see cref="SegmentRows"/> rows, and the writes still running. A batch returns as soon as its own parts are written:
 /// the store is a cache, so syncing a segment need not hold the batch's slot while the next batch could be running the
 /// model. The job waits for a silo's writes, and has it write what it still gathers, when it takes that silo's
 /// statistics (so a finished job has stored what it featurized); a stopping silo does the same for every job.
@@ -63,7 +63,7 @@ public sealed partial class FeatureStoreWrites(ILogger<FeatureStoreWrites> logge
 
         foreach (var segment in full ?? [])
         {
-            Track(jobId, WriteAsync(jobId, segment));
+            Start(jobId, segment);
         }
     }
 
@@ -111,7 +111,7 @@ public sealed partial class FeatureStoreWrites(ILogger<FeatureStoreWrites> logge
 
                 if (rest is not null)
                 {
-                    Track(jobId, WriteAsync(jobId, rest));
+                    Start(jobId, rest);
                 }
             }
         }
@@ -126,6 +126,15 @@ public sealed partial class FeatureStoreWrites(ILogger<FeatureStoreWrites> logge
 
         return Task.WhenAll(_pending.Values.SelectMany(writes => writes.Keys)).WaitAsync(cancellationToken);
     }
+
+    /// <remarks>
+    /// On the thread pool, not in the caller's turn. Started in a featurizer's turn, the write (the encoding, then two
+    /// files and two folders synced, or two S3 requests) would hold that featurizer's activation: what runs before its
+    /// first yield delays the batch's return, and each continuation after one queues on the activation, behind and
+    /// ahead of its next images' decoding and inference.
+    /// </remarks>
+    private void Start(string jobId, GatheredSegment segment) =>
+        Track(jobId, Task.Run(() => WriteAsync(jobId, segment), CancellationToken.None));
 
     private async Task WriteAsync(string jobId, GatheredSegment segment)
     {

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using Fruits.Grains;
 using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Storage;
+using Fruits.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Fruits.UnitTests.Reuse;
@@ -84,5 +86,68 @@ public sealed class FeatureStoreWritesTests
         // Nothing is left to write, and gathering starts afresh after a flush.
         await writes.FlushAsync("job");
         Assert.Equal(0, await store.RefreshAsync(fresh));
+    }
+
+    [Fact]
+    public async Task A_segment_is_written_on_the_thread_pool_not_on_the_scheduler_of_the_featurizer_that_handed_it_over()
+    {
+        using var temp = new TempDirectory("fruits-store-writes");
+        const int Dimension = 4;
+        var store = new FeatureStore(new LaterStore(new LocalObjectStore(temp.Path)));
+        var writes = new FeatureStoreWrites(NullLogger<FeatureStoreWrites>.Instance);
+        var rows = FeatureStoreWrites.SegmentRows;
+        var hashes = Enumerable.Range(0, rows).Select(i => ContentHash.Of(BitConverter.GetBytes(i))).ToList();
+        var features = Enumerable.Range(0, rows * Dimension).Select(i => (float)i).ToArray();
+
+        // A featurizer's turn hands over a full segment's misses, and its activation then stays busy (the next batch's
+        // inference): nothing queued on its scheduler runs again.
+        var activation = new HeldScheduler();
+        var handedOver = Task.Factory.StartNew(
+            () => writes.Store("job", "ns", store, new FeatureStoreIndex(), hashes, [.. Enumerable.Repeat<UInt128?>(null, rows)], [.. Enumerable.Range(0, rows)], features, Dimension),
+            CancellationToken.None,
+            TaskCreationOptions.None,
+            activation);
+        // On a pool thread, as a grain's turn runs: with no synchronization context, a continuation goes back to the
+        // scheduler of the task that awaited.
+        await Task.Run(activation.RunQueued);
+        await handedOver;
+
+        // The segment and its index file are written and synced all the same, and no step of the write came back to
+        // wait on that activation.
+        await writes.FlushAsync("job").WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await store.RefreshAsync(new FeatureStoreIndex()));
+        Assert.Equal(0, activation.Queued);
+    }
+
+    /// <summary>A store whose writes complete after the call returns, as S3's always do.</summary>
+    private sealed class LaterStore(IObjectStore inner) : ObjectStoreDecorator(inner)
+    {
+        public override async Task WriteAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            await Inner.WriteAsync(key, content, cancellationToken);
+        }
+    }
+
+    /// <summary>A scheduler that runs what is queued on it only when told, as a grain activation busy with a turn.</summary>
+    private sealed class HeldScheduler : TaskScheduler
+    {
+        private readonly ConcurrentQueue<Task> _queued = new();
+
+        public int Queued => _queued.Count;
+
+        public void RunQueued()
+        {
+            while (_queued.TryDequeue(out var task))
+            {
+                TryExecuteTask(task);
+            }
+        }
+
+        protected override void QueueTask(Task task) => _queued.Enqueue(task);
+
+        protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => false;
+
+        protected override IEnumerable<Task> GetScheduledTasks() => _queued;
     }
 }
