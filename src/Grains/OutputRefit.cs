@@ -35,7 +35,7 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
     private bool InPlace => source.Root == destination.Root;
 
     /// <summary>Refuses (one line, nothing written) an output that is not a finished job's, or a destination that is in use.</summary>
-    public async Task<IReadOnlyList<string>> CheckAsync(CancellationToken cancellationToken = default)
+    public async Task<RefitSource> CheckAsync(CancellationToken cancellationToken = default)
     {
         var finished = await source.ExistsAsync(OutputLayout.Success, cancellationToken);
         if (!finished && !(InPlace && await source.ExistsAsync(Marker, cancellationToken)))
@@ -67,19 +67,20 @@ public sealed class OutputRefit(IObjectStore source, IObjectStore destination)
             throw new InvalidOperationException($"{source.Root} holds no {OutputLayout.OutputPartPrefix}*.parquet parts to refit");
         }
 
-        return parts;
+        return new RefitSource(parts, finished);
     }
 
-    public async Task<JobSummary> RunAsync(PcaSelection selection, IReadOnlyList<string> parts, CancellationToken cancellationToken = default)
+    public async Task<JobSummary> RunAsync(PcaSelection selection, RefitSource checkedSource, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(selection);
-        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentNullException.ThrowIfNull(checkedSource);
+        var parts = checkedSource.Parts;
         var clock = Stopwatch.StartNew();
         var phases = new Dictionary<string, double>();
         // The summary is only needed at the end, and checked before anything is written: read alongside the statistics
         // (on a thread of its own, as a local store reads, and the parser parses, without yielding).
         var reading = Task.Run(() => new JobOutput(source).ReadSummaryAsync(cancellationToken), cancellationToken);
-        var resuming = InPlace && !await source.ExistsAsync(OutputLayout.Success, cancellationToken);
+        var resuming = InPlace && !checkedSource.Finished;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
 
         // statistics: those the job fitted on, kept in the output, while they still count the parts' rows; else a

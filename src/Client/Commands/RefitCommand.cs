@@ -59,11 +59,11 @@ public sealed class RefitCommand : FruitsCommand
 
         using var stores = OutputStores.FromConfiguration();
         var refit = new OutputRefit(stores.Open(source), stores.Open(target));
-        var parts = await refit.CheckAsync(cancellationToken);
-        var summary = await refit.RunAsync(selection, parts, cancellationToken);
+        var checkedSource = await refit.CheckAsync(cancellationToken);
+        var summary = await refit.RunAsync(selection, checkedSource, cancellationToken);
         Console.WriteLine(settings.Json
             ? JsonSerializer.Serialize(summary, Json)
-            : string.Create(CultureInfo.InvariantCulture, $"refit {summary.ImagesSucceeded:N0} images of {parts.Count:N0} parts: k = {summary.K}, variance kept {summary.VarianceKept:P2}, {summary.TotalSeconds:F1} s; written to {summary.Output}"));
+            : string.Create(CultureInfo.InvariantCulture, $"refit {summary.ImagesSucceeded:N0} images of {checkedSource.Parts.Count:N0} parts: k = {summary.K}, variance kept {summary.VarianceKept:P2}, {summary.TotalSeconds:F1} s; written to {summary.Output}"));
         return ExitCodes.Success;
     }
 

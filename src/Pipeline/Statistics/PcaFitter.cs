@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 
@@ -90,28 +89,10 @@ public sealed class PcaFitter
         };
     }
 
-    /// <summary>Largest |C v - lambda v| over the rows of <paramref name="vectors"/>: how far they are from eigenvectors.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double MaxResidual(double[] matrix, int d, ReadOnlySpan<double> values, double[] vectors)
-    {
-        var worst = 0.0;
-        for (var c = 0; c < values.Length; c++)
-        {
-            var v = vectors.AsSpan(c * d, d);
-            var norm = 0.0;
-            for (var i = 0; i < d; i++)
-            {
-                var r = VectorMath.Dot(matrix.AsSpan(i * d, d), v) - (values[c] * v[i]);
-                norm += r * r;
-            }
-
-            worst = Math.Max(worst, Math.Sqrt(norm));
-        }
-
-        return worst;
-    }
-
-    /// <summary>As the overload above for the matrix scale * A, A stored packed (<see cref="PackedTriangle"/>); the vectors in parallel.</summary>
+    /// <summary>
+    /// Largest |C v - lambda v| over the rows of <paramref name="vectors"/>, for C = scale * A and A stored packed
+    /// (<see cref="PackedTriangle"/>): how far they are from eigenvectors. The vectors are checked in parallel.
+    /// </summary>
     public static double MaxResidual(double[] packed, int d, double scale, ReadOnlySpan<double> values, double[] vectors)
     {
         var count = values.Length;

@@ -34,7 +34,7 @@ public sealed class SymmetricEigensolverTests
         var k = Math.Min(n, 24);
         var vectors = solver.LargestEigenvectors(k);
 
-        Assert.True(PcaFitter.MaxResidual(matrix, n, solver.Eigenvalues[..k], vectors) <= 1e-11 * Math.Abs(solver.Eigenvalues[0]), $"{spectrum}: residual");
+        Assert.True(EigenResidual.Max(matrix, n, solver.Eigenvalues[..k], vectors) <= 1e-11 * Math.Abs(solver.Eigenvalues[0]), $"{spectrum}: residual");
         for (var a = 0; a < k; a++)
         {
             for (var b = 0; b <= a; b++)
