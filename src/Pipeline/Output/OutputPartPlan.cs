@@ -25,12 +25,17 @@ public static class OutputPartPlan
     /// </summary>
     public static int BytesPerRow(int dimension, int k) => ((dimension + k) * sizeof(float)) + 128;
 
+    /// <remarks>
+    /// The parts are as few as the target allows and of near-equal size: filled to the target one after another, an
+    /// output a little above it would end in a part of a few batches, which a reader pays a file for and which leaves
+    /// the worker that projects the large part alone with almost all of the output.
+    /// </remarks>
     /// <param name="batches">Every batch with rows, ascending, with its row count.</param>
     /// <param name="parallelism">
     /// How many parts the cluster can project at once. Parts are its unit of work, so an output the target would
-    /// put in fewer parts is cut into that many parts of near-equal size instead, as long as each still holds at
-    /// least <see cref="MinimumSpreadPartBytes"/>: readers see no small part, and no worker sits idle
-    /// while one encodes the whole output. No part is ever above the target.
+    /// put in fewer parts is cut into that many parts instead, as long as each still holds at least
+    /// <see cref="MinimumSpreadPartBytes"/>: readers see no small part, and no worker sits idle while one encodes
+    /// the whole output. No part is ever above the target.
     /// </param>
     public static IReadOnlyList<int[]> Plan(IReadOnlyList<(int Batch, int Rows)> batches, long targetBytes, int bytesPerRow, int parallelism = 1)
     {
@@ -40,14 +45,14 @@ public static class OutputPartPlan
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parallelism);
         var parts = Fill(batches, targetBytes, bytesPerRow);
         var total = batches.Sum(b => (long)b.Rows * bytesPerRow);
-        var wanted = (int)Math.Min(parallelism, total / MinimumSpreadPartBytes);
-        if (parts.Count >= wanted)
+        var wanted = (int)Math.Max(parts.Count, Math.Min(parallelism, total / MinimumSpreadPartBytes));
+        if (wanted <= 1)
         {
             return parts;
         }
 
         // The smallest cap at which filling makes no more than the wanted parts: filling makes fewer parts as the cap
-        // grows, and at the target it already makes fewer than wanted.
+        // grows, and at the target it makes no more than wanted.
         long low = (total + wanted - 1) / wanted, high = targetBytes;
         while (low < high)
         {

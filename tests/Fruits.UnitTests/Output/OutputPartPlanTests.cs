@@ -49,6 +49,38 @@ public sealed class OutputPartPlanTests : IDisposable
     }
 
     [Fact]
+    public void An_output_above_the_target_is_cut_into_near_equal_parts_never_a_full_part_and_a_remnant()
+    {
+        // The Test split and 1,000 new photos: 385 batches, about 135 MB estimated, a little above the target.
+        var batches = Enumerable.Range(0, 385).Select(b => (Batch: b, Rows: b == 384 ? 43 : 64)).ToList();
+        var bytesPerRow = OutputPartPlan.BytesPerRow(1280, 61);
+        var batchBytes = 64L * bytesPerRow;
+
+        foreach (var parallelism in new[] { 1, 2 })
+        {
+            var parts = OutputPartPlan.Plan(batches, OutputPartPlan.DefaultPartBytes, bytesPerRow, parallelism);
+
+            // Filled to the target one after another, the second part would hold three batches.
+            Assert.Equal(2, parts.Count);
+            Assert.All(parts, p => Assert.InRange(Bytes(p, batches, bytesPerRow), (Total(batches, bytesPerRow) / 2) - batchBytes, OutputPartPlan.DefaultPartBytes));
+            Assert.Equal(batches.Select(b => b.Batch), parts.SelectMany(p => p));
+        }
+
+        // Many parts of uneven batches: as many as the target needs, none smaller than an even share less a batch.
+        var large = Enumerable.Range(0, 1000).Select(b => (Batch: b, Rows: 64 + (b % 7 * 40))).ToList();
+        var largest = large.Max(b => (long)b.Rows * bytesPerRow);
+        var cut = OutputPartPlan.Plan(large, OutputPartPlan.DefaultPartBytes, bytesPerRow);
+        Assert.Equal((int)((Total(large, bytesPerRow) + OutputPartPlan.DefaultPartBytes - 1) / OutputPartPlan.DefaultPartBytes), cut.Count);
+        Assert.All(cut, p => Assert.InRange(Bytes(p, large, bytesPerRow), (Total(large, bytesPerRow) / cut.Count) - largest, OutputPartPlan.DefaultPartBytes));
+        Assert.Equal(large.Select(b => b.Batch), cut.SelectMany(p => p));
+    }
+
+    private static long Total(List<(int Batch, int Rows)> batches, int bytesPerRow) => batches.Sum(b => (long)b.Rows * bytesPerRow);
+
+    private static long Bytes(int[] part, List<(int Batch, int Rows)> batches, int bytesPerRow) =>
+        part.Sum(b => (long)batches.Single(x => x.Batch == b).Rows * bytesPerRow);
+
+    [Fact]
     public async Task A_part_of_many_batches_has_row_groups_of_whole_batches_and_reads_in_DuckDB()
     {
         var store = new LocalObjectStore(_temp.Path);
