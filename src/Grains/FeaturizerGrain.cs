@@ -153,8 +153,19 @@ public sealed partial class FeaturizerGrain(
         IReadOnlyList<int> unverified = [];
         if (featureStore is { } found && hits.Count > 0)
         {
-            // A hit whose segment does not read or verify is featurized after all: the store is never trusted blindly.
-            unverified = await found.Store.ReadAsync(hits, features, OnnxFeaturizer.FeatureLength);
+            // A hit whose segment does not read or verify is read where else it is stored, or else featurized after all:
+            // the store is never trusted blindly. The part points at wherever each was read from.
+            var served = new FeatureStoreEntry[hits.Count];
+            unverified = await found.Store.ReadAsync(hits, features, OnnxFeaturizer.FeatureLength, index: found.Index, served: served);
+            var notServed = unverified.ToHashSet();
+            for (var position = 0; position < hits.Count; position++)
+            {
+                if (!notServed.Contains(position))
+                {
+                    hits[position] = hits[position] with { Entry = served[position] };
+                }
+            }
+
             reused -= unverified.Count;
             foreach (var position in unverified)
             {
@@ -345,7 +356,8 @@ public sealed partial class FeaturizerGrain(
         }
 
         var resolved = new ContentHash[wanted.Count];
-        var failed = (await store.ReadAsync(wanted, _knownFeatures, OnnxFeaturizer.FeatureLength, resolved)).ToHashSet();
+        var served = new FeatureStoreEntry[wanted.Count];
+        var failed = (await store.ReadAsync(wanted, _knownFeatures, OnnxFeaturizer.FeatureLength, resolved, index, served)).ToHashSet();
         var hits = new FeatureStoreHit[wanted.Count];
         for (var i = 0; i < slots.Length; i++)
         {
@@ -355,7 +367,7 @@ public sealed partial class FeaturizerGrain(
             }
             else if (slots[i] >= 0)
             {
-                hits[slots[i]] = wanted[slots[i]] with { Hash = resolved[slots[i]] };
+                hits[slots[i]] = wanted[slots[i]] with { Hash = resolved[slots[i]], Entry = served[slots[i]] };
             }
         }
 

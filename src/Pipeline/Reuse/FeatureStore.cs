@@ -117,46 +117,91 @@ public sealed class FeatureStore(IObjectStore store)
     /// When given, receives at each verified position the full hash the segment row holds. A hit found by image version
     /// carries only its hash's first 128 bits (an empty <see cref="ContentHash.Hex"/>), and is checked against those.
     /// </param>
-    public async Task<IReadOnlyList<int>> ReadAsync(IReadOnlyList<FeatureStoreHit> wanted, float[] destination, int dimension, ContentHash[]? resolved = null, CancellationToken cancellationToken = default)
+    /// <param name="index">
+    /// The index the hits were found in. When given, a segment that is missing or does not hold the rows its index
+    /// file names (not one that could not be read for now) is forgotten there, and its hits are read from their
+    /// alternate segments; <paramref name="served"/> then says where each verified position was read from.
+    /// </param>
+    /// <param name="served">When given, receives at each verified position the entry its features were read from.</param>
+    public async Task<IReadOnlyList<int>> ReadAsync(
+        IReadOnlyList<FeatureStoreHit> wanted,
+        float[] destination,
+        int dimension,
+        ContentHash[]? resolved = null,
+        FeatureStoreIndex? index = null,
+        FeatureStoreEntry[]? served = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(wanted);
         ArgumentNullException.ThrowIfNull(destination);
         var failed = new List<int>();
-        foreach (var group in wanted.Select((hit, position) => (Hit: hit, Position: position)).GroupBy(h => h.Hit.Entry.SegmentId, StringComparer.Ordinal))
+        var pending = wanted.Select((hit, position) => (Hit: hit, Position: position)).ToList();
+        while (pending.Count > 0)
         {
-            var segment = await TryReadSegmentAsync(group.Key, cancellationToken);
-            try
+            var retry = new List<(FeatureStoreHit Hit, int Position)>();
+            foreach (var group in pending.GroupBy(h => h.Hit.Entry.SegmentId, StringComparer.Ordinal))
             {
-                foreach (var (hit, position) in group)
+                var (segment, lost) = await TryReadSegmentAsync(group.Key, cancellationToken);
+                var forgotten = false;
+                try
                 {
-                    var row = hit.Entry.Row;
-                    var stored = segment is { } read && read.Dimension == dimension && row < read.Hashes.Length ? read.Hashes[row] : null;
-                    ContentHash? full = stored is null ? null
-                        : hit.Hash.Hex.Length > 0 ? (string.Equals(stored, hit.Hash.Hex, StringComparison.Ordinal) ? hit.Hash : null)
-                        : ContentHash.Parse(stored) is { } parsed && parsed.Prefix == hit.Hash.Prefix ? parsed : null;
-                    if (full is null)
+                    foreach (var (hit, position) in group)
                     {
-                        failed.Add(position);
-                        continue;
-                    }
+                        var row = hit.Entry.Row;
+                        var stored = segment is { } read && read.Dimension == dimension && row < read.Hashes.Length ? read.Hashes[row] : null;
+                        ContentHash? full = stored is null ? null
+                            : hit.Hash.Hex.Length > 0 ? (string.Equals(stored, hit.Hash.Hex, StringComparison.Ordinal) ? hit.Hash : null)
+                            : ContentHash.Parse(stored) is { } parsed && parsed.Prefix == hit.Hash.Prefix ? parsed : null;
+                        if (full is null)
+                        {
+                            // Lost, or not the rows its index file names: no hit in it is trusted again, and each is
+                            // looked for where else it is stored. A segment that failed for now is only skipped.
+                            if (index is not null && (lost || segment is not null))
+                            {
+                                if (!forgotten)
+                                {
+                                    index.Forget(group.Key);
+                                    forgotten = true;
+                                }
 
-                    if (resolved is not null)
+                                if (index.TryFind(hit.Hash, out var elsewhere) && elsewhere.SegmentId != group.Key)
+                                {
+                                    retry.Add((hit with { Entry = elsewhere }, position));
+                                    continue;
+                                }
+                            }
+
+                            failed.Add(position);
+                            continue;
+                        }
+
+                        if (resolved is not null)
+                        {
+                            resolved[position] = full.Value;
+                        }
+
+                        if (served is not null)
+                        {
+                            served[position] = hit.Entry;
+                        }
+
+                        segment!.Value.Features.AsSpan(row * dimension, dimension).CopyTo(destination.AsSpan(hit.DestinationRow * dimension, dimension));
+                    }
+                }
+                finally
+                {
+                    if (segment is { } done)
                     {
-                        resolved[position] = full.Value;
+                        ArrayPool<float>.Shared.Return(done.Features);
                     }
-
-                    segment!.Value.Features.AsSpan(row * dimension, dimension).CopyTo(destination.AsSpan(hit.DestinationRow * dimension, dimension));
                 }
             }
-            finally
-            {
-                if (segment is { } done)
-                {
-                    ArrayPool<float>.Shared.Return(done.Features);
-                }
-            }
+
+            // Each pass forgets at least the segments its retries left, so passes end.
+            pending = retry;
         }
 
+        failed.Sort();
         return failed;
     }
 
@@ -277,7 +322,8 @@ public sealed class FeatureStore(IObjectStore store)
     /// A segment's hashes and features; null when it is missing or torn. The features are in an array rented from the
     /// shared pool, which the caller returns: a job reads a segment per batch and keeps only the rows it copies out.
     /// </summary>
-    private async Task<(string[] Hashes, float[] Features, int Dimension)?> TryReadSegmentAsync(string id, CancellationToken cancellationToken)
+    /// <summary>The segment's rows; null when it does not read, and then whether it is lost for good rather than unreadable for now.</summary>
+    private async Task<((string[] Hashes, float[] Features, int Dimension)? Segment, bool Lost)> TryReadSegmentAsync(string id, CancellationToken cancellationToken)
     {
         var key = FeatureStoreLayout.Segment(id);
         float[]? features = null;
@@ -315,17 +361,18 @@ public sealed class FeatureStore(IObjectStore store)
                 total += values;
             }
 
-            return ([.. hashes], features ?? ArrayPool<float>.Shared.Rent(0), dimension);
+            return (([.. hashes], features ?? ArrayPool<float>.Shared.Rent(0), dimension), false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
-            // Missing or torn: the hits it should have served are featurized instead.
+            // Missing or torn: the hits it should have served are found elsewhere or featurized instead. A store that
+            // failed for now (throttled, unreachable) says nothing about the segment.
             if (features is not null)
             {
                 ArrayPool<float>.Shared.Return(features);
             }
 
-            return null;
+            return (null, e is not StorageException { IsTransient: true });
         }
     }
 }

@@ -3,11 +3,20 @@ namespace Fruits.Pipeline.Reuse;
 /// <summary>
 /// Where each stored image's features are: content hash -> (segment, row), and image version -> content hash for the
 /// images whose listing gave a version (<see cref="ImageVersionKey"/>). About 80 bytes an entry, so a silo holds the
-/// index of millions of images. Thread-safe; entries are only ever added.
+/// index of millions of images. Thread-safe.
 /// </summary>
+/// <remarks>
+/// An image stored in two segments (two jobs featurized it at once, or one featurized it again because its first
+/// segment was lost) has one entry and one alternate. A segment that turns out lost or damaged is forgotten
+/// (<see cref="Forget"/>): its images fall back to their alternates, so an image whose features are stored anywhere
+/// readable is never featurized again, whichever of its index files a silo happened to load last.
+/// </remarks>
 public sealed class FeatureStoreIndex
 {
     private readonly Dictionary<UInt128, (int Segment, int Row)> _entries = [];
+    private readonly Dictionary<UInt128, (int Segment, int Row)> _alternates = [];
+    private readonly Dictionary<string, int> _segmentNumbers = new(StringComparer.Ordinal);
+    private readonly HashSet<int> _forgotten = [];
     private readonly Dictionary<UInt128, UInt128> _versions = [];
     private readonly List<string> _segments = [];
     private readonly HashSet<string> _loadedIndexes = new(StringComparer.Ordinal);
@@ -83,12 +92,51 @@ public sealed class FeatureStoreIndex
 
             var segment = _segments.Count;
             _segments.Add(segmentId);
+            _segmentNumbers[segmentId] = segment;
             for (var row = 0; row < rows.Count; row++)
             {
+                if (_entries.TryGetValue(rows[row].Prefix, out var earlier) && earlier.Segment != segment)
+                {
+                    _alternates[rows[row].Prefix] = earlier;
+                }
+
                 _entries[rows[row].Prefix] = (segment, row);
                 if (versions?[row] is { } version)
                 {
                     _versions[version] = rows[row].Prefix;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops finding anything in segment <paramref name="segmentId"/>, which did not read or did not hold the rows its
+    /// index file names: each of its images is found in its alternate segment, if it has one, or else not at all (and
+    /// is featurized again). Its index file is not loaded again.
+    /// </summary>
+    public void Forget(string segmentId)
+    {
+        lock (_gate)
+        {
+            if (!_segmentNumbers.TryGetValue(segmentId, out var segment) || !_forgotten.Add(segment))
+            {
+                return;
+            }
+
+            foreach (var prefix in _alternates.Where(a => a.Value.Segment == segment).Select(a => a.Key).ToList())
+            {
+                _alternates.Remove(prefix);
+            }
+
+            foreach (var prefix in _entries.Where(e => e.Value.Segment == segment).Select(e => e.Key).ToList())
+            {
+                if (_alternates.Remove(prefix, out var alternate))
+                {
+                    _entries[prefix] = alternate;
+                }
+                else
+                {
+                    _entries.Remove(prefix);
                 }
             }
         }

@@ -204,6 +204,60 @@ public sealed class FeatureStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_lost_segment_is_forgotten_and_its_images_are_read_where_else_they_are_stored()
+    {
+        var root = new LocalObjectStore(_temp.Path);
+        var store = new FeatureStore(root);
+        var lost = await store.WriteAsync(Hashes("a", "b"), Features(2, seed: 1), Dimension, index: null);
+        var kept = await store.WriteAsync(Hashes("b", "a", "c"), Features(3, seed: 2), Dimension, index: null);
+        await root.DeleteAsync(FeatureStoreLayout.Segment(lost));
+
+        // The lost segment's index file loaded last, as a silo may load it: its entries are the ones found first.
+        var index = new FeatureStoreIndex();
+        index.AddSegment(kept, Hashes("b", "a", "c"));
+        index.AddSegment(lost, Hashes("a", "b"));
+        Assert.True(index.TryFind(Hashes("a")[0], out var before));
+        Assert.Equal(lost, before.SegmentId);
+
+        // "a" found by content, "b" by version (its hash's first 128 bits only).
+        var hits = new[] { Hit(index, Hashes("a")[0], 0), Hit(index, Hashes("b")[0], 1) with { Hash = new ContentHash(Hashes("b")[0].Prefix, "") } };
+        var destination = new float[2 * Dimension];
+        var resolved = new ContentHash[2];
+        var served = new FeatureStoreEntry[2];
+
+        Assert.Empty(await store.ReadAsync(hits, destination, Dimension, resolved, index, served));
+        Assert.Equal(Features(3, seed: 2).AsSpan(Dimension, Dimension).ToArray(), destination.AsSpan(0, Dimension).ToArray());
+        Assert.Equal(Features(3, seed: 2).AsSpan(0, Dimension).ToArray(), destination.AsSpan(Dimension, Dimension).ToArray());
+        Assert.Equal([new FeatureStoreEntry(kept, 1), new FeatureStoreEntry(kept, 0)], served);
+        Assert.Equal(Hashes("b")[0], resolved[1]);
+
+        // The lost segment is never looked in again, by this read or any later one.
+        Assert.All(Hashes("a", "b", "c"), h => Assert.True(index.TryFind(h, out var entry) && entry.SegmentId == kept));
+        Assert.Equal(0, await store.RefreshAsync(index));
+    }
+
+    [Fact]
+    public async Task A_segment_stored_nowhere_else_is_featurized_again_and_one_that_failed_for_now_is_not_forgotten()
+    {
+        var root = new LocalObjectStore(_temp.Path);
+        var only = await new FeatureStore(root).WriteAsync(Hashes("a"), Features(1, seed: 1), Dimension, index: null);
+        var busy = await new FeatureStore(root).WriteAsync(Hashes("b"), Features(1, seed: 2), Dimension, index: null);
+        await root.DeleteAsync(FeatureStoreLayout.Segment(only));
+        var store = new FeatureStore(new ThrottledSegment(root, FeatureStoreLayout.Segment(busy)));
+        var index = new FeatureStoreIndex();
+        await store.RefreshAsync(index);
+
+        var hits = new[] { Hit(index, Hashes("a")[0], 0), Hit(index, Hashes("b")[0], 1) };
+        Assert.Equal([0, 1], await store.ReadAsync(hits, new float[2 * Dimension], Dimension, index: index));
+
+        // The lost one is gone from the index; the throttled one is still found, and reads once the store answers.
+        Assert.False(index.TryFind(Hashes("a")[0], out _));
+        Assert.True(index.TryFind(Hashes("b")[0], out var entry));
+        Assert.Equal(busy, entry.SegmentId);
+        Assert.Empty(await new FeatureStore(root).ReadAsync([hits[1] with { DestinationRow = 0 }], new float[Dimension], Dimension, index: index));
+    }
+
+    [Fact]
     public async Task A_torn_index_file_is_skipped_and_its_entries_are_featurized_again()
     {
         var root = new LocalObjectStore(_temp.Path);
@@ -233,6 +287,13 @@ public sealed class FeatureStoreTests : IDisposable
     }
 
     public void Dispose() => _temp.Dispose();
+
+    /// <summary>A store that answers every read of one key as a throttled S3 does.</summary>
+    private sealed class ThrottledSegment(IObjectStore inner, string key) : ObjectStoreDecorator(inner)
+    {
+        public override Task<Stream> OpenReadAsync(string read, CancellationToken cancellationToken = default) =>
+            read == key ? throw new StorageException($"{read}: slow down", isTransient: true) : base.OpenReadAsync(read, cancellationToken);
+    }
 
     private static ContentHash[] Hashes(params string[] contents) =>
         contents.Select(c => ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(c))).ToArray();
