@@ -342,7 +342,7 @@ public sealed partial class JobGrain(
 
         // Statistics an earlier job computed from rows this one expects are taken instead of computed again: the
         // featurizers leave those rows out, and the statistics are trusted only once the rows featurized are those expected.
-        var recall = featureStore is null ? null : new StatisticsRecall(featureStores, featureStore, modelSha256, JobId, logger);
+        var recall = featureStore is null ? null : new StatisticsRecall(featureStores, featureStore, modelSha256, JobId, featureStoreOptions.Value.FeatureStoreKeptStatistics, logger);
         var recalled = recall is not null && resumed.Count == 0
             ? await recall.FindAsync(versions!, spec.BatchSize, spec.Selection.ToPipeline(), stop)
             : null;

@@ -12,9 +12,10 @@ namespace Fruits.Grains;
 /// The statistics stage's shortcut through the feature store (<see cref="StatisticsMemo"/>): before a job featurizes,
 /// it predicts the job's rows from the listing and the store's index, and finds the statistics (and fit) an earlier
 /// job computed from those very rows, or else from the most of them; after a job fits, it keeps them there for the
-/// next. Never fails a job: a store it cannot read or write only costs the job the computation.
+/// next, and only the <c>keptSets</c> most recent sets stay. Never fails a job: a store it cannot read or write only
+/// costs the job the computation.
 /// </summary>
-public sealed partial class StatisticsRecall(FeatureStoreCache featureStores, StorageLocation featureStore, string modelSha256, string jobId, ILogger logger)
+public sealed partial class StatisticsRecall(FeatureStoreCache featureStores, StorageLocation featureStore, string modelSha256, string jobId, int keptSets, ILogger logger)
 {
     /// <summary>Kept sets of rows read in turn, largest first, when looking for one that is part of the job's.</summary>
     private const int CandidatesTried = 3;
@@ -28,6 +29,11 @@ public sealed partial class StatisticsRecall(FeatureStoreCache featureStores, St
     public async Task<RecalledStatistics?> FindAsync(IReadOnlyList<UInt128?> versions, int batchSize, PcaSelection selection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(versions);
+        if (keptSets == 0)
+        {
+            return null;
+        }
+
         try
         {
             var (store, index) = await featureStores.OpenAsync(featureStore, Key, jobId, cancellationToken);
@@ -74,6 +80,11 @@ public sealed partial class StatisticsRecall(FeatureStoreCache featureStores, St
         {
             var (store, _) = await featureStores.OpenAsync(featureStore, Key, jobId, cancellationToken);
             var memo = new StatisticsMemo(store.Store);
+            if (keptSets == 0)
+            {
+                await memo.EvictAsync(0, cancellationToken: cancellationToken);
+                return;
+            }
 
             // The statistics first: rows and fits are only ever looked for beside intact statistics of the same rows.
             if (moments is not null && rows is not null)
@@ -83,6 +94,14 @@ public sealed partial class StatisticsRecall(FeatureStoreCache featureStores, St
             }
 
             await memo.WriteModelAsync(fingerprint, model, cancellationToken);
+            if (moments is not null)
+            {
+                var evicted = await memo.EvictAsync(keptSets, fingerprint, cancellationToken);
+                if (evicted > 0)
+                {
+                    LogEvicted(jobId, evicted, keptSets);
+                }
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
@@ -171,6 +190,9 @@ public sealed partial class StatisticsRecall(FeatureStoreCache featureStores, St
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: no statistics read from the feature store, computing them: {Reason}")]
     private partial void LogNotRead(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: removed {Sets} older sets of statistics from the feature store, which keeps {Kept}")]
+    private partial void LogEvicted(string jobId, int sets, int kept);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: statistics not kept in the feature store: {Reason}")]
     private partial void LogNotWritten(string jobId, string reason);

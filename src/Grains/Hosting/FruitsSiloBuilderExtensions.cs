@@ -25,7 +25,9 @@ public static class FruitsSiloBuilderExtensions
         builder.Services.AddSingleton<PcaModelCache>();
         builder.Services.AddSingleton<FeatureStoreCache>();
         builder.Services.AddSingleton<FeatureStoreWrites>();
-        builder.Services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section);
+        builder.Services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section)
+            .Validate(o => o.FeatureStoreKeptStatistics >= 0, $"{FeatureStoreOptions.Section}:{nameof(FeatureStoreOptions.FeatureStoreKeptStatistics)} must be 0 or more")
+            .ValidateOnStart();
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
         builder.Services.AddSingleton<SiloStatisticsStore>();
         builder.Services.AddSingleton<ProjectionFeatureCache>();

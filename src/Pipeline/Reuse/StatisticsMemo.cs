@@ -19,7 +19,8 @@ namespace Fruits.Pipeline.Reuse;
 /// name the same rows, dimension and selection. Each is written whole and atomically, and the same fingerprint
 /// always names the same numbers, so concurrent jobs may write one entry twice. A fit is also keyed by
 /// <see cref="PcaFitter.MethodVersion"/>, so that a fitter that computes differently never finds an older fitter's
-/// result. Entries are never removed: each is about 6.5 MB, one per distinct set of rows a job fitted.
+/// result. Each set is about 6.5 MB, one per distinct set of rows a job fitted, so a store keeps only the most
+/// recently written sets (<see cref="EvictAsync"/>).
 /// </remarks>
 public sealed class StatisticsMemo(IObjectStore store)
 {
@@ -89,6 +90,46 @@ public sealed class StatisticsMemo(IObjectStore store)
         }
 
         return kept;
+    }
+
+    /// <summary>
+    /// Removes every kept set of rows but the <paramref name="keep"/> most recently written (and
+    /// <paramref name="written"/>, whatever the clocks say): its statistics first, so that no reader starts on a set
+    /// being removed, then its rows and fits. Files of a set whose writer stopped half-way go with it. Returns how many
+    /// sets were removed.
+    /// </summary>
+    /// <remarks>
+    /// Safe beside other jobs: a job that already read a set's statistics holds them, one that looks for them after
+    /// this finds them missing and computes them, and a set being written is the newest. Two jobs removing at once
+    /// delete the same keys.
+    /// </remarks>
+    public async Task<int> EvictAsync(int keep, string? written = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keep);
+        var sets = new Dictionary<string, List<StoredObject>>(StringComparer.Ordinal);
+        await foreach (var item in store.ListAsync(Prefix, cancellationToken))
+        {
+            var name = item.Key[(item.Key.LastIndexOf('/') + 1)..];
+            if (name.Length > 65 && name[64] == '.' && name[..64] is var fingerprint && fingerprint.All(char.IsAsciiHexDigitLower)
+                && item.Key.StartsWith($"{Prefix}{fingerprint[..2]}/", StringComparison.Ordinal))
+            {
+                (sets.TryGetValue(fingerprint, out var files) ? files : sets[fingerprint] = []).Add(item);
+            }
+        }
+
+        var removed = 0;
+        foreach (var (_, files) in sets.Where(s => s.Key != written)
+            .OrderByDescending(s => s.Value.Max(f => f.Modified ?? DateTimeOffset.MinValue)).Skip(written is not null && sets.ContainsKey(written) ? Math.Max(0, keep - 1) : keep))
+        {
+            foreach (var file in files.OrderBy(f => f.Key.EndsWith(".moments", StringComparison.Ordinal) ? 0 : f.Key.EndsWith(RowsExtension, StringComparison.Ordinal) ? 1 : 2))
+            {
+                await store.DeleteAsync(file.Key, cancellationToken);
+            }
+
+            removed++;
+        }
+
+        return removed;
     }
 
     /// <summary>The sorted rows kept for <paramref name="fingerprint"/>; null unless intact and exactly <paramref name="rows"/> of them.</summary>

@@ -584,7 +584,7 @@ public sealed class LocalObjectStore(string rootDirectory) : IObjectStore
             return new StoredObject(key, -1);
         }
 
-        return new StoredObject(key, size, $"{size}-{ticks}");
+        return new StoredObject(key, size, $"{size}-{ticks}", new DateTimeOffset(ticks, TimeSpan.Zero));
     }
 
     private string ToKey(string fullPath) =>

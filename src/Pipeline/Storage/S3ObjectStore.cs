@@ -32,7 +32,7 @@ public sealed class S3ObjectStore(IAmazonS3 s3, string bucket, string prefix, S3
             {
                 if (!item.Key.EndsWith('/'))
                 {
-                    yield return new StoredObject(item.Key[_prefix.Length..], item.Size ?? -1, item.ETag);
+                    yield return new StoredObject(item.Key[_prefix.Length..], item.Size ?? -1, item.ETag, Modified(item.LastModified));
                 }
             }
 
@@ -108,7 +108,7 @@ public sealed class S3ObjectStore(IAmazonS3 s3, string bucket, string prefix, S3
         try
         {
             var metadata = await Call(() => s3.GetObjectMetadataAsync(bucket, _prefix + key, cancellationToken), DescribeKey(key), cancellationToken);
-            return new StoredObject(key, metadata.ContentLength, metadata.ETag);
+            return new StoredObject(key, metadata.ContentLength, metadata.ETag, Modified(metadata.LastModified));
         }
         catch (StorageException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })
         {
@@ -293,6 +293,21 @@ public sealed class S3ObjectStore(IAmazonS3 s3, string bucket, string prefix, S3
         _ when e.StatusCode == HttpStatusCode.Forbidden => new StorageException($"{what}: access denied", e),
         _ => new StorageException($"{what}: {e.ErrorCode ?? e.StatusCode.ToString()} {e.Message}".Trim(), e, IsTransient(e)),
     };
+
+    /// <summary>
+    /// S3's LastModified in whole seconds, as a HEAD request gives it (a listing gives milliseconds), so that a key
+    /// listed and the same key looked up compare equal. The SDK parses it into UTC or local time as it sees fit.
+    /// </summary>
+    private static DateTimeOffset? Modified(DateTime? time)
+    {
+        if (time is not { } t)
+        {
+            return null;
+        }
+
+        var utc = t.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(t, DateTimeKind.Utc) : t.ToUniversalTime();
+        return new DateTimeOffset(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+    }
 
     private static bool IsTransient(AmazonServiceException e) =>
         (int)e.StatusCode >= 500

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Amazon.S3.Model;
 using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Storage;
 using Fruits.IntegrationTests.Output;
 
@@ -68,6 +69,32 @@ public sealed class S3StoreSafetyTests(MotoS3StoreFixture moto) : IClassFixture<
         Assert.Null(await store.TryGetInfoAsync("in/b.jpg"));
         await store.WriteAsync("in/a.jpg", new byte[] { 3, 2, 1 });
         Assert.NotEqual(listed.Version, (await store.TryGetInfoAsync("in/a.jpg"))!.Value.Version);
+    }
+
+    [Fact]
+    public async Task Listing_and_info_carry_the_time_of_the_last_write_and_kept_statistics_go_oldest_first()
+    {
+        var (store, bucket) = await moto.NewStoreAsync();
+        var memo = new StatisticsMemo(store);
+        var older = RowsFingerprint.Of([RowsFingerprint.OfBatch([1])])!;
+        var newer = RowsFingerprint.Of([RowsFingerprint.OfBatch([2])])!;
+        await memo.WriteRowsAsync(older, [1]);
+        var first = Assert.Single(await store.ListAsync(StatisticsMemo.Prefix).ToListAsync());
+        var metadata = await moto.S3.GetObjectMetadataAsync(bucket, $"out/{StatisticsMemo.RowsKey(older)}");
+        Assert.Equal(new DateTimeOffset(metadata.LastModified!.Value.ToUniversalTime()), first.Modified);
+        Assert.Equal(first, await store.TryGetInfoAsync(first.Key));
+
+        // S3 keeps whole seconds: the newer set is written again until it lists as written after the older one.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            await memo.WriteRowsAsync(newer, [2]);
+        }
+        while ((await store.ListAsync(StatisticsMemo.Prefix).ToListAsync()).Single(o => o.Key == StatisticsMemo.RowsKey(newer)).Modified <= first.Modified
+            && DateTime.UtcNow < deadline);
+
+        Assert.Equal(1, await memo.EvictAsync(keep: 1));
+        Assert.Equal([newer], (await memo.ListAsync()).Select(k => k.Fingerprint));
     }
 
     [Fact]

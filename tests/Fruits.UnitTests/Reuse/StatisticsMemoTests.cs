@@ -128,6 +128,57 @@ public sealed class StatisticsMemoTests : IDisposable
         Assert.Null(await memo.TryReadModelAsync(fingerprint, statistics, threshold));
     }
 
+    [Fact]
+    public async Task Only_the_most_recently_written_sets_stay_each_removed_whole_and_the_one_just_written_always_stays()
+    {
+        var objects = new LocalObjectStore(_temp.Path);
+        var memo = new StatisticsMemo(objects);
+        var statistics = Statistics(rows: 40, seed: 3);
+        var model = new PcaFitter().Fit(statistics, new PcaSelection(0.75));
+        var sets = Enumerable.Range(1, 4).Select(i => RowsFingerprint.Of([RowsFingerprint.OfBatch([(UInt128)i])])!).ToList();
+        var written = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        foreach (var (fingerprint, age) in sets.Select((f, i) => (f, i)))
+        {
+            await memo.WriteMomentsAsync(fingerprint, OutputMoments.Serialize(statistics));
+            await memo.WriteRowsAsync(fingerprint, Enumerable.Repeat((UInt128)age, 40));
+            await memo.WriteModelAsync(fingerprint, model);
+            SetWritten(fingerprint, written.AddHours(age)); // sets[3] the newest
+        }
+
+        // A writer stopped after the fit of a fifth set, long ago; a file of someone else's beside them.
+        var orphan = RowsFingerprint.Of([RowsFingerprint.OfBatch([99])])!;
+        await memo.WriteModelAsync(orphan, model);
+        SetWritten(orphan, written.AddHours(-1));
+        await objects.WriteAsync($"{StatisticsMemo.Prefix}notes.txt", "a user's file"u8.ToArray());
+
+        Assert.Equal(3, await memo.EvictAsync(keep: 2));
+        Assert.Equal(sets[2..].Order(), (await memo.ListAsync()).Select(k => k.Fingerprint).Order());
+        Assert.All(sets[..2].Append(orphan), f => Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(Path.Combine(_temp.Path, StatisticsMemo.MomentsKey(f)))!, $"{f}.*")));
+        foreach (var kept in sets[2..])
+        {
+            Assert.NotNull(await memo.TryReadMomentsAsync(kept, rows: 40));
+            Assert.NotNull(await memo.TryReadRowsAsync(kept, rows: 40));
+            Assert.NotNull(await memo.TryReadModelAsync(kept, statistics, new PcaSelection(0.75)));
+        }
+
+        // The set a job just wrote stays even when a clock puts it behind the others; keeping none removes the rest.
+        SetWritten(sets[2], written.AddHours(-5));
+        Assert.Equal(0, await memo.EvictAsync(keep: 2, written: sets[2]));
+        Assert.Equal(1, await memo.EvictAsync(keep: 1, written: sets[2]));
+        Assert.Equal([sets[2]], (await memo.ListAsync()).Select(k => k.Fingerprint));
+        Assert.Equal(1, await memo.EvictAsync(keep: 0));
+        Assert.Empty(await memo.ListAsync());
+        Assert.True(File.Exists(Path.Combine(_temp.Path, StatisticsMemo.Prefix, "notes.txt")));
+
+        void SetWritten(string fingerprint, DateTime time)
+        {
+            foreach (var file in Directory.GetFiles(Path.GetDirectoryName(Path.Combine(_temp.Path, StatisticsMemo.MomentsKey(fingerprint)))!, $"{fingerprint}.*"))
+            {
+                File.SetLastWriteTimeUtc(file, time);
+            }
+        }
+    }
+
     public void Dispose() => _temp.Dispose();
 
     private static MomentStatistics Statistics(int rows, int seed)
