@@ -95,7 +95,7 @@ public sealed class FeatureStoreIndex
             _segmentNumbers[segmentId] = segment;
             for (var row = 0; row < rows.Count; row++)
             {
-                if (_entries.TryGetValue(rows[row].Prefix, out var earlier) && earlier.Segment != segment)
+                if (_entries.TryGetValue(rows[row].Prefix, out var earlier) && earlier.Segment != segment && !_forgotten.Contains(earlier.Segment))
                 {
                     _alternates[rows[row].Prefix] = earlier;
                 }
@@ -114,30 +114,14 @@ public sealed class FeatureStoreIndex
     /// index file names: each of its images is found in its alternate segment, if it has one, or else not at all (and
     /// is featurized again). Its index file is not loaded again.
     /// </summary>
+    /// <remarks>Its entries are dropped as they are next looked up, so forgetting costs the same in an index of millions.</remarks>
     public void Forget(string segmentId)
     {
         lock (_gate)
         {
-            if (!_segmentNumbers.TryGetValue(segmentId, out var segment) || !_forgotten.Add(segment))
+            if (_segmentNumbers.TryGetValue(segmentId, out var segment))
             {
-                return;
-            }
-
-            foreach (var prefix in _alternates.Where(a => a.Value.Segment == segment).Select(a => a.Key).ToList())
-            {
-                _alternates.Remove(prefix);
-            }
-
-            foreach (var prefix in _entries.Where(e => e.Value.Segment == segment).Select(e => e.Key).ToList())
-            {
-                if (_alternates.Remove(prefix, out var alternate))
-                {
-                    _entries[prefix] = alternate;
-                }
-                else
-                {
-                    _entries.Remove(prefix);
-                }
+                _forgotten.Add(segment);
             }
         }
     }
@@ -146,7 +130,7 @@ public sealed class FeatureStoreIndex
     {
         lock (_gate)
         {
-            if (_entries.TryGetValue(hash.Prefix, out var found))
+            if (TryResolve(hash.Prefix, out var found))
             {
                 entry = new FeatureStoreEntry(_segments[found.Segment], found.Row);
                 return true;
@@ -166,7 +150,7 @@ public sealed class FeatureStoreIndex
     {
         lock (_gate)
         {
-            if (_versions.TryGetValue(version, out prefix) && _entries.TryGetValue(prefix, out var found))
+            if (_versions.TryGetValue(version, out prefix) && TryResolve(prefix, out var found))
             {
                 entry = new FeatureStoreEntry(_segments[found.Segment], found.Row);
                 return true;
@@ -175,6 +159,30 @@ public sealed class FeatureStoreIndex
 
         prefix = default;
         entry = default;
+        return false;
+    }
+
+    /// <summary>The entry of <paramref name="prefix"/> in a segment not forgotten, falling back to its alternate; under the lock.</summary>
+    private bool TryResolve(UInt128 prefix, out (int Segment, int Row) found)
+    {
+        if (_entries.TryGetValue(prefix, out found))
+        {
+            if (!_forgotten.Contains(found.Segment))
+            {
+                return true;
+            }
+
+            if (_alternates.Remove(prefix, out var alternate) && !_forgotten.Contains(alternate.Segment))
+            {
+                _entries[prefix] = alternate;
+                found = alternate;
+                return true;
+            }
+
+            _entries.Remove(prefix);
+        }
+
+        found = default;
         return false;
     }
 }
