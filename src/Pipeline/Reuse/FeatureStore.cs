@@ -319,10 +319,10 @@ public sealed class FeatureStore(IObjectStore store)
     }
 
     /// <summary>
-    /// A segment's hashes and features; null when it is missing or torn. The features are in an array rented from the
-    /// shared pool, which the caller returns: a job reads a segment per batch and keeps only the rows it copies out.
+    /// A segment's hashes and features; null when it is missing or torn, and then whether it is lost for good rather
+    /// than unreadable for now. The features are in an array rented from the shared pool, which the caller returns: a
+    /// job reads a segment per batch and keeps only the rows it copies out.
     /// </summary>
-    /// <summary>The segment's rows; null when it does not read, and then whether it is lost for good rather than unreadable for now.</summary>
     private async Task<((string[] Hashes, float[] Features, int Dimension)? Segment, bool Lost)> TryReadSegmentAsync(string id, CancellationToken cancellationToken)
     {
         var key = FeatureStoreLayout.Segment(id);
