@@ -157,10 +157,9 @@ public sealed partial class FeaturizerGrain(
             // the store is never trusted blindly. The part points at wherever each was read from.
             var served = new FeatureStoreEntry[hits.Count];
             unverified = await found.Store.ReadAsync(hits, features, OnnxFeaturizer.FeatureLength, index: found.Index, served: served);
-            var notServed = unverified.ToHashSet();
             for (var position = 0; position < hits.Count; position++)
             {
-                if (!notServed.Contains(position))
+                if (served[position].SegmentId is not null)
                 {
                     hits[position] = hits[position] with { Entry = served[position] };
                 }

@@ -31,7 +31,9 @@ public sealed class StatisticsMemo(IObjectStore store)
 
     private const string RowsExtension = ".rows";
 
-    public static string MomentsKey(string fingerprint) => $"{Prefix}{fingerprint[..2]}/{fingerprint}.moments";
+    private const string MomentsExtension = ".moments";
+
+    public static string MomentsKey(string fingerprint) => $"{Prefix}{fingerprint[..2]}/{fingerprint}{MomentsExtension}";
 
     /// <summary>The rows the statistics of <paramref name="fingerprint"/> count: their content hash prefixes, sorted.</summary>
     public static string RowsKey(string fingerprint) => $"{Prefix}{fingerprint[..2]}/{fingerprint}{RowsExtension}";
@@ -121,7 +123,7 @@ public sealed class StatisticsMemo(IObjectStore store)
         foreach (var (_, files) in sets.Where(s => s.Key != written)
             .OrderByDescending(s => s.Value.Max(f => f.Modified ?? DateTimeOffset.MinValue)).Skip(written is not null && sets.ContainsKey(written) ? Math.Max(0, keep - 1) : keep))
         {
-            foreach (var file in files.OrderBy(f => f.Key.EndsWith(".moments", StringComparison.Ordinal) ? 0 : f.Key.EndsWith(RowsExtension, StringComparison.Ordinal) ? 1 : 2))
+            foreach (var file in files.OrderBy(f => f.Key.EndsWith(MomentsExtension, StringComparison.Ordinal) ? 0 : f.Key.EndsWith(RowsExtension, StringComparison.Ordinal) ? 1 : 2))
             {
                 await store.DeleteAsync(file.Key, cancellationToken);
             }
