@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Fruits.Grains.Interfaces;
+using Fruits.Pipeline.Imaging;
 using Fruits.Pipeline.Listing;
 using Fruits.Pipeline.Output;
 using Fruits.Pipeline.Plots;
@@ -303,6 +304,9 @@ public sealed partial class JobGrain(
         var featureStore = featureStoreOptions.Value.Resolve(spec);
         State.FeatureStore = featureStore?.Uri;
 
+        // The silos that will featurize load the feature store's index while the output is made ready and listed.
+        var storeOpened = OpenFeatureStoreAsync(dispatcher.ReadySilos, featureStore, modelSha256);
+
         // Every attempt holds the output (another job may have taken it while this one waited to resume), and
         // removes what a writer killed mid-write left in the output's temporary folder.
         await Claim().ClaimAsync(output.Store, JobId, stop);
@@ -314,11 +318,11 @@ public sealed partial class JobGrain(
 
         await ForgetPartialsAsync();
 
-        // list, while the silos that will featurize load the feature store's index
+        // list
         await SetPhaseAsync(JobPhase.Listing);
-        var storeOpened = OpenFeatureStoreAsync(dispatcher.ReadySilos, featureStore, modelSha256);
         var versions = featureStore is null ? null : new List<UInt128?>();
-        var listing = await Timed("listing", () => output.ListAsync(input, spec.BatchSize, versions, stop));
+        var inFeatureStore = featureStore is null ? null : CutTestAsync(output, spec, featureStore, modelSha256, stop);
+        var listing = await Timed("listing", () => output.ListAsync(input, spec.BatchSize, versions, inFeatureStore, stop));
         if (listing.Images == 0)
         {
             throw new InvalidOperationException($"{spec.Input} holds no .jpg or .jpeg images");
@@ -327,7 +331,7 @@ public sealed partial class JobGrain(
         State.ImagesTotal = listing.Images;
         State.BatchesTotal = listing.Batches;
         var plan = new JobPlan(JobId, spec.Input.Uri, spec.Output.Uri, spec.BatchSize, spec.Selection.Threshold, spec.Selection.FixedK,
-            modelSha256, listing.Images, listing.Batches, listing.ListingSha256);
+            modelSha256, listing.Images, listing.Batches, listing.ListingSha256, listing.HeldByStore is { } held ? Convert.ToBase64String(held) : null);
         var resumed = await FindResumableAsync(output, plan, stop);
         await output.WritePlanAsync(plan, stop);
         foreach (var commit in resumed.Values)
@@ -502,6 +506,54 @@ public sealed partial class JobGrain(
         var committed = await output.FindCommittedBatchesAsync(plan, new BatchFeatureReader(stores), stop);
         LogResumingBatches(JobId, committed.Count, plan.Batches);
         return committed;
+    }
+
+    /// <summary>
+    /// How the listing tells the images the feature store holds (<see cref="BatchCutter"/>): as an earlier attempt of
+    /// this job told them, when its plan is in the output, so that the same listing is cut the same way and its batches
+    /// resume, though the store now holds what that attempt featurized; else by the store itself. Null cuts in listing
+    /// order.
+    /// </summary>
+    private async Task<Func<int, ImageEntry, bool>?> CutTestAsync(JobOutput output, JobSpec spec, StorageLocation featureStore, string modelSha256, CancellationToken stop)
+    {
+        try
+        {
+            if (await output.ReadPlanAsync(stop) is { } earlier && earlier.CutsFor(spec.Input.Uri, spec.BatchSize, modelSha256))
+            {
+                if (earlier.HeldByStore is null)
+                {
+                    return null;
+                }
+
+                var held = Convert.FromBase64String(earlier.HeldByStore);
+                return (position, _) => BatchCutter.IsHeld(held, position);
+            }
+        }
+        catch (Exception e) when (e is FormatException or IOException or StorageException)
+        {
+            // An earlier plan that does not read resumes nothing; the cut may then follow the store.
+        }
+
+        return await InFeatureStoreAsync(featureStore, modelSha256, stop);
+    }
+
+    /// <summary>
+    /// Whether the feature store holds an image by its listed version, as this silo's copy of the store's index has it;
+    /// null when the index does not load (the listing then cuts batches in listing order, and the featurizers still
+    /// find what they can).
+    /// </summary>
+    private async Task<Func<int, ImageEntry, bool>?> InFeatureStoreAsync(StorageLocation featureStore, string modelSha256, CancellationToken stop)
+    {
+        try
+        {
+            var (_, index) = await featureStores.OpenAsync(featureStore, new FeatureStoreKey(modelSha256, ImagePreprocessor.Version), JobId, stop);
+            return (_, image) => ImageVersionKey.Of(image) is { } version && index.TryFindVersion(version, out UInt128 _, out FeatureStoreEntry _);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogIndexNotLoaded(JobId, e.Message.ReplaceLineEndings(" "));
+            return null;
+        }
     }
 
     /// <summary>
@@ -757,6 +809,9 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: silos did not load the feature store's index ahead of their first batch: {Reason}")]
     private partial void LogStoreOpenFailed(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: the feature store's index did not load here; batches are cut in listing order: {Reason}")]
+    private partial void LogIndexNotLoaded(string jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: silos not told to drop earlier partials: {Reason}")]
     private partial void LogForgetFailed(string jobId, string reason);

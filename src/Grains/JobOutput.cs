@@ -181,19 +181,25 @@ public sealed class JobOutput(IObjectStore store)
     }
 
     /// <summary>
-    /// Lists the input and cuts batches as the listing streams, writing each batch's manifest; returns the
-    /// counts and a hash of the listing (keys and object versions) so a resume can tell the input is unchanged.
+    /// Lists the input and cuts batches as the listing streams (<see cref="BatchCutter"/>), writing each batch's
+    /// manifest; returns the counts and a hash of the batches (each image's key and object version, in batch order) so
+    /// a resume can tell its batches are those an earlier attempt featurized.
     /// </summary>
     /// <remarks>
     /// A manifest already stored with exactly the bytes this listing gives it is left as it is: rerunning a job over
     /// an unchanged input rewrites none of them. Manifests numbered beyond this listing's batches are deleted.
     /// </remarks>
-    /// <param name="versions">When given, receives each listed image's version key (<see cref="ImageVersionKey"/>), in listing order.</param>
-    public async Task<ListingResult> ListAsync(IObjectStore input, int batchSize, ICollection<UInt128?>? versions = null, CancellationToken cancellationToken = default)
+    /// <param name="versions">When given, receives each listed image's version key (<see cref="ImageVersionKey"/>), in batch order.</param>
+    /// <param name="inFeatureStore">
+    /// When given, completes with whether the feature store holds an image, given its position in the listing: those it
+    /// holds and the others fill batches of their own.
+    /// </param>
+    public async Task<ListingResult> ListAsync(
+        IObjectStore input, int batchSize, ICollection<UInt128?>? versions = null, Task<Func<int, ImageEntry, bool>?>? inFeatureStore = null, CancellationToken cancellationToken = default)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var labels = new HashSet<string>(StringComparer.Ordinal);
-        var current = new List<ImageEntry>(batchSize);
+        var cutter = new BatchCutter(batchSize, inFeatureStore);
         var images = 0;
         var batches = 0;
         var stored = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -209,33 +215,38 @@ public sealed class JobOutput(IObjectStore store)
         // Every group is written before the listing returns, so the plan is still written after them all.
         var group = new List<(string Key, ReadOnlyMemory<byte> Content)>(ManifestsPerWrite);
         var written = Task.CompletedTask;
+        async Task TakeCutAsync()
+        {
+            while (cutter.Cut.TryDequeue(out var batch))
+            {
+                foreach (var image in batch)
+                {
+                    hash.AppendData(Encoding.UTF8.GetBytes($"{image.Key}\n{image.Version}\n"));
+                    versions?.Add(ImageVersionKey.Of(image));
+                }
+
+                group.Add(BatchManifest.Encode(batches++, batch));
+                if (group.Count == ManifestsPerWrite)
+                {
+                    await written;
+                    written = WriteManifestsAsync(group, stored, cancellationToken);
+                    group = new List<(string Key, ReadOnlyMemory<byte> Content)>(ManifestsPerWrite);
+                }
+            }
+        }
+
         try
         {
             await foreach (var image in new ImageLister().ListAsync(input, cancellationToken))
             {
-                hash.AppendData(Encoding.UTF8.GetBytes($"{image.Key}\n{image.Version}\n"));
                 labels.Add(image.Label);
-                versions?.Add(ImageVersionKey.Of(image));
-                current.Add(image);
+                cutter.Add(image);
                 images++;
-                if (current.Count == batchSize)
-                {
-                    group.Add(BatchManifest.Encode(batches++, current));
-                    current = new List<ImageEntry>(batchSize);
-                    if (group.Count == ManifestsPerWrite)
-                    {
-                        await written;
-                        written = WriteManifestsAsync(group, stored, cancellationToken);
-                        group = new List<(string Key, ReadOnlyMemory<byte> Content)>(ManifestsPerWrite);
-                    }
-                }
+                await TakeCutAsync();
             }
 
-            if (current.Count > 0)
-            {
-                group.Add(BatchManifest.Encode(batches++, current));
-            }
-
+            await cutter.FinishAsync();
+            await TakeCutAsync();
             await written;
             await WriteManifestsAsync(group, stored, cancellationToken);
         }
@@ -251,7 +262,7 @@ public sealed class JobOutput(IObjectStore store)
             await store.DeleteAsync(key, cancellationToken);
         }
 
-        return new ListingResult(images, batches, labels.Count, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        return new ListingResult(images, batches, labels.Count, Convert.ToHexStringLower(hash.GetHashAndReset())) { HeldByStore = cutter.Held };
     }
 
     private Task WriteManifestsAsync(List<(string Key, ReadOnlyMemory<byte> Content)> manifests, IReadOnlyDictionary<string, long> stored, CancellationToken cancellationToken) =>
@@ -303,4 +314,10 @@ public sealed class JobOutput(IObjectStore store)
     }
 }
 
-public sealed record ListingResult(int Images, int Batches, int Labels, string ListingSha256);
+/// <summary>What a listing found and how it was cut.</summary>
+/// <param name="ListingSha256">A hash of the images as cut into batches: equal for two listings only when their batches hold the same images in the same order.</param>
+public sealed record ListingResult(int Images, int Batches, int Labels, string ListingSha256)
+{
+    /// <summary>Which images the cut took as held by the feature store (<see cref="BatchCutter.Held"/>); null when it cut in listing order.</summary>
+    public byte[]? HeldByStore { get; init; }
+}

@@ -210,6 +210,57 @@ public sealed class FeatureStoreJobTests(TwoSiloClusterFixture fixture) : IDispo
     }
 
     /// <summary>
+    /// New photos arrive in every folder of a finished job's input. The rerun cuts them into batches of their own, the
+    /// images the store holds into others, so no batch runs a handful of images through the model beside its store
+    /// reads; the output is still a from-scratch run's.
+    /// </summary>
+    [Fact]
+    public async Task New_images_spread_over_the_folders_are_featurized_in_batches_of_their_own()
+    {
+        const int Arriving = 3;
+        var staging = ImageSubset.CopyTo(_temp.Combine("staging"), labels: 3, PerLabel + Arriving);
+        var photos = Directory.CreateDirectory(_temp.Combine("photos")).FullName;
+        var arrivals = new List<(string From, string To)>();
+        foreach (var label in Directory.GetDirectories(staging))
+        {
+            var target = Directory.CreateDirectory(Path.Combine(photos, Path.GetFileName(label))).FullName;
+            var files = Directory.GetFiles(label).Order(StringComparer.Ordinal).ToList();
+            foreach (var file in files.Take(PerLabel))
+            {
+                File.Move(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+
+            arrivals.AddRange(files.Skip(PerLabel).Select(f => (f, Path.Combine(target, Path.GetFileName(f)))));
+        }
+
+        var store = _temp.Combine("store");
+        await RunAsync(photos, _temp.Combine("out-cold"), store);
+
+        // One batch's worth of new images, listed among the old ones of every label.
+        foreach (var (from, to) in arrivals.Take(BatchSize))
+        {
+            File.Move(from, to);
+        }
+
+        var grown = await RunAsync(photos, _temp.Combine("out-grown"), store);
+        Assert.Equal((BatchSize, 3 * PerLabel), Counts(grown));
+
+        var workParts = new LocalObjectStore(_temp.Combine("out-grown"));
+        var commits = new List<BatchCommit>();
+        for (var batch = 0; batch < grown.BatchesTotal; batch++)
+        {
+            commits.Add(await FeatureParts.TryReadCommitAsync(workParts, OutputLayout.FeaturesPart(batch)) ?? throw new InvalidOperationException($"batch {batch} has no commit"));
+        }
+
+        Assert.All(commits, c => Assert.True(c.Reused == 0 || c.Reused == c.Succeeded, $"a batch mixes stored and new images: {c}"));
+        Assert.Equal(BatchSize, commits.Single(c => c.Reused == 0).Succeeded);
+
+        var scratch = _temp.Combine("out-scratch");
+        await RunAsync(photos, scratch, featureStore: null);
+        AssertSameOutput(_temp.Combine("out-grown"), scratch, (3 * PerLabel) + BatchSize);
+    }
+
+    /// <summary>
     /// An image is judged unchanged, as rsync and make judge files, by what its listing gives: here its size and
     /// modification time (on S3, its ETag). A rerun reads no image whose listing is unchanged. So bytes swapped for
     /// others of the same length under the old modification time keep the stored features, which shows they were not

@@ -1,6 +1,7 @@
 using Fruits.Grains;
 using Fruits.Pipeline.Listing;
 using Fruits.Pipeline.Output;
+using Fruits.Pipeline.Reuse;
 using Fruits.Pipeline.Storage;
 
 namespace Fruits.UnitTests.Listing;
@@ -86,6 +87,46 @@ public sealed class JobOutputListingTests : IDisposable
         Assert.False(Untouched(2));
         Assert.Equal(["img_006.jpg", "img_008.jpg", "img_009.jpg"], (await BatchManifest.ReadAsync(output.Store, 2)).Select(i => Path.GetFileName(i.Key)));
         Assert.False(File.Exists(Manifest(3)));
+    }
+
+    /// <summary>
+    /// With a feature store, the manifests, the version keys and the listing's hash all follow the batches as cut, not
+    /// the listing: a resume compares hashes, and must not take batches an earlier attempt cut otherwise.
+    /// </summary>
+    [Fact]
+    public async Task Manifests_versions_and_hash_follow_the_batches_as_cut_around_what_the_store_holds()
+    {
+        var input = _temp.Combine("input");
+        Directory.CreateDirectory(Path.Combine(input, "Fruit"));
+        for (var i = 0; i < 10; i++)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(input, "Fruit", $"img_{i:D3}.jpg"), [(byte)i]);
+        }
+
+        var inputStore = new LocalObjectStore(input);
+        static Task<Func<int, ImageEntry, bool>?> Holding(Func<ImageEntry, bool> test) => Task.FromResult<Func<int, ImageEntry, bool>?>((_, image) => test(image));
+        static bool Even(ImageEntry image) => (image.Key[^5] - '0') % 2 == 0;
+        var plain = await new JobOutput(new LocalObjectStore(_temp.Combine("plain"))).ListAsync(inputStore, batchSize: 3);
+        var allStored = await new JobOutput(new LocalObjectStore(_temp.Combine("all"))).ListAsync(inputStore, batchSize: 3, inFeatureStore: Holding(_ => true));
+        var versions = new List<UInt128?>();
+        var mixedOutput = new LocalObjectStore(_temp.Combine("mixed"));
+        var mixed = await new JobOutput(mixedOutput).ListAsync(inputStore, batchSize: 3, versions, Holding(Even));
+
+        // A store holding every image cuts as no store does; one holding some cuts otherwise, and says so in its hash.
+        Assert.Equal(plain, allStored);
+        Assert.Equal((plain.Images, plain.Batches), (mixed.Images, mixed.Batches));
+        Assert.NotEqual(plain.ListingSha256, mixed.ListingSha256);
+
+        var manifests = new List<ImageEntry>();
+        for (var batch = 0; batch < mixed.Batches; batch++)
+        {
+            manifests.AddRange(await BatchManifest.ReadAsync(mixedOutput, batch));
+        }
+
+        Assert.Equal(["000", "002", "004", "001", "003", "005", "006", "008", "007", "009"], manifests.Select(i => i.Key[^7..^4]));
+        Assert.Equal(manifests.Select(ImageVersionKey.Of), versions);
+        Assert.Equal([0b0101_0101, 0b01], mixed.HeldByStore);
+        Assert.Null(allStored.HeldByStore);
     }
 
     public void Dispose() => _temp.Dispose();
