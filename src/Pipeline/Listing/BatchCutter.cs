@@ -10,7 +10,7 @@ namespace Fruits.Pipeline.Listing;
 /// batch pays for a model pass of a handful of images beside its store reads, and those batches, spread over the whole
 /// job, keep the featurizers from running full batches through the model. Images the store holds are told by their
 /// listed version, so telling costs no read of an image; a copied or renamed image is told as new and found by its
-/// content once read, as before.
+/// content once read.
 /// The test for stored images may still be loading when the listing starts: images listed meanwhile wait, and are
 /// cut once it is known. When it fails, every image is cut in listing order.
 /// What the test said of each image is kept (<see cref="Held"/>), so that a later attempt of the same job, which
@@ -77,7 +77,7 @@ public sealed class BatchCutter
     {
         if (_stored is not null)
         {
-            await ((Task)_stored).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ((Task)_stored).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             Release(Test());
         }
 
