@@ -56,20 +56,15 @@ public sealed class BatchCutter
     public void Add(ImageEntry image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (_stored is null)
-        {
-            Place(_notInStore, image, inStore: false);
-            return;
-        }
-
-        if (!_stored.IsCompleted)
+        if (_stored is { IsCompleted: false })
         {
             _waiting.Add(image);
             return;
         }
 
-        Release(Test());
-        Place(image, Test());
+        var test = Test();
+        Release(test);
+        Place(image, test);
     }
 
     /// <summary>Cuts what is left once the listing has ended: at most one full batch and the partial last one.</summary>
@@ -100,7 +95,7 @@ public sealed class BatchCutter
         _notInStore = [];
     }
 
-    private Func<int, ImageEntry, bool>? Test() => _stored!.IsCompletedSuccessfully ? _stored.Result : null;
+    private Func<int, ImageEntry, bool>? Test() => _stored is { IsCompletedSuccessfully: true } ? _stored.Result : null;
 
     private void Release(Func<int, ImageEntry, bool>? test)
     {
